@@ -1,0 +1,2 @@
+/** @module @icaas/devcloud */
+export {};

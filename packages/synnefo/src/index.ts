@@ -1,0 +1,2 @@
+/** @module @icaas/synnefo */
+export {};

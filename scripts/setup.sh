@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what ICaaS needs on Debian 12 with Node 20, as root: the Debian tools the agent and the tests
+# run for real, and the npm packages of the workspace. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEB_PACKAGES=(qemu-utils fdisk gdisk e2fsprogs postgresql chromium zip unzip xz-utils zstd bzip2 curl wrk)
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+fi

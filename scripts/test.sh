@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up this machine (Debian packages, npm ci) and runs every check: lint, types, then all tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npx biome check .
+npx tsc --noEmit -p tsconfig.json
+npm test
