@@ -34,7 +34,14 @@ if (files.length === 0) {
 console.log(`run-tests: ${files.length} files`);
 const child = spawn(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", ...passThrough, ...files.map((f) => relative(root, f))],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    "--test-concurrency=2",
+    ...passThrough,
+    ...files.map((f) => relative(root, f)),
+  ],
   { cwd: root, stdio: "inherit" },
 );
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,2 +1,15 @@
-/** @module @icaas/devcloud */
-export {};
+/** @module @icaas/devcloud — a Synnefo-compatible cloud on one port, for development, demos and tests. */
+export {
+  AGENT_IMAGE_ID,
+  type AgentCommand,
+  DEMO_TOKEN,
+  DEMO_USER_UUID,
+  type DevcloudConfig,
+  type DevFlavor,
+  type DevImage,
+  type DevUser,
+  defaultConfig,
+  loadConfig,
+} from "./config.ts";
+export type { FaultSettings, ServiceFaults, ServiceName } from "./injection.ts";
+export { type Devcloud, type DevcloudOptions, startDevcloud } from "./server.ts";

@@ -1,0 +1,92 @@
+/** @module config — who and what a devcloud serves: users and tokens, flavors, images, quotas, the agent. */
+import { readFile } from "node:fs/promises";
+
+export interface DevUser {
+  uuid: string;
+  /** Display name (usually an email in Synnefo). */
+  name: string;
+  token: string;
+  /** ISO time the token expires; default: 30 days after start. */
+  tokenExpires?: string;
+  /** Projects the user is an accepted member of; the system project (= uuid) is always one. */
+  projects?: string[];
+  /** Default project (`token.tenant.id`); default: the uuid. */
+  defaultProject?: string;
+  active?: boolean;
+  /** Quotas of the user's VMs and storage. */
+  quotas?: { vms?: number; cpu?: number; ramMiB?: number; diskGiB?: number; diskspaceBytes?: number };
+}
+
+export interface DevFlavor {
+  id: number;
+  name: string;
+  vcpus: number;
+  ram: number;
+  disk: number;
+  diskTemplate?: string;
+}
+
+export interface DevImage {
+  id: string;
+  name: string;
+  /** Marks the image that boots an ICaaS agent: servers created from it run `agent.command`. */
+  agent?: boolean;
+  metadata?: Record<string, string>;
+}
+
+export interface AgentCommand {
+  /** argv of the process a "VM" runs, started in the VM's directory; `{root}` is replaced by it. */
+  command: string[];
+  env?: Record<string, string>;
+}
+
+export interface DevcloudConfig {
+  users: DevUser[];
+  flavors: DevFlavor[];
+  images: DevImage[];
+  agent?: AgentCommand;
+  /** Networks available to servers; `[]` allowed. */
+  networks?: string[];
+  /** Seconds a server stays in BUILD before it turns ACTIVE. Default 0.2. */
+  bootSeconds?: number;
+}
+
+export const DEMO_TOKEN = "demo-token-0123456789abcdefghijklmnopqrstu";
+export const DEMO_USER_UUID = "0b5d2f0e-6e7c-4a57-9c8e-0d1f2a3b4c5d";
+export const AGENT_IMAGE_ID = "5e3c2b4a-1d6f-4c88-9a0b-1234567890ab";
+
+/** The configuration a devcloud uses when given none: one demo user, two flavors, the agent image. */
+export function defaultConfig(): DevcloudConfig {
+  return {
+    users: [
+      {
+        uuid: DEMO_USER_UUID,
+        name: "demo@example.org",
+        token: DEMO_TOKEN,
+        quotas: { vms: 10, diskspaceBytes: 200 * 2 ** 30 },
+      },
+    ],
+    flavors: [
+      { id: 1, name: "C1R1024D20ldisk", vcpus: 1, ram: 1024, disk: 20, diskTemplate: "ext_vlmc" },
+      { id: 2, name: "C2R2048D40ldisk", vcpus: 2, ram: 2048, disk: 40, diskTemplate: "ext_vlmc" },
+    ],
+    images: [
+      {
+        id: AGENT_IMAGE_ID,
+        name: "ICaaS agent (Debian 12)",
+        agent: true,
+        metadata: { OS: "debian", OSFAMILY: "linux" },
+      },
+    ],
+    networks: [],
+    bootSeconds: 0.2,
+  };
+}
+
+/** Reads a JSON config file; missing keys take the defaults. */
+export async function loadConfig(path: string | undefined): Promise<DevcloudConfig> {
+  const base = defaultConfig();
+  if (!path) return base;
+  const parsed = JSON.parse(await readFile(path, "utf8")) as Partial<DevcloudConfig>;
+  return { ...base, ...parsed };
+}
