@@ -1,0 +1,154 @@
+/** @module steps/unpack — from the downloaded file to one disk file: zip, tar/ova, gz/xz/bz2/zst, nested. */
+import { rm, stat } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { abortError } from "../errors.ts";
+import { chooseDisk, isOvf, ovfReferences } from "../unpack/choose-disk.ts";
+import { decompress } from "../unpack/decompress.ts";
+import { detectContainer } from "../unpack/detect.ts";
+import type { ArchiveEntry } from "../unpack/entries.ts";
+import {
+  DEFAULT_EXPANSION_LIMITS,
+  type ExpansionLimits,
+  expandTo,
+  expansionRefused,
+} from "../unpack/expand.ts";
+import { listTar, openTarMember } from "../unpack/tar.ts";
+import { openZip } from "../unpack/zip.ts";
+
+export interface UnpackOptions {
+  /** The downloaded file. */
+  input: string;
+  /** Unpacked files go here. */
+  workDir: string;
+  limits?: ExpansionLimits;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  log?: (message: string) => void;
+  /** Delete each archive once its content is out (the download included). Default true. */
+  removeConsumed?: boolean;
+}
+
+export interface UnpackResult {
+  /** The disk file to inspect (the input itself when it was no archive). */
+  disk: string;
+  /** What was peeled off, outermost first, e.g. `["zip: bitnami-x/bitnami-x.vmdk"]`; empty for a bare disk. */
+  layers: string[];
+  /** Logical size of the disk file. */
+  bytes: number;
+}
+
+const MAX_LAYERS = 4;
+
+/**
+ * Peels archive and compression layers until a file that is none of them remains (the disk). Every
+ * entry name of an archive is checked before anything is written; only the chosen disk is written,
+ * sparse and under the expansion limits.
+ *
+ * @example
+ * const { disk } = await unpack({ input: "/work/bitnami-x.zip", workDir: "/work", signal });
+ */
+export async function unpack(options: UnpackOptions): Promise<UnpackResult> {
+  const limits = options.limits ?? DEFAULT_EXPANSION_LIMITS;
+  const log = options.log ?? (() => {});
+  const { signal } = options;
+  const removeConsumed = options.removeConsumed ?? true;
+  let current = options.input;
+  const layers: string[] = [];
+  for (let depth = 0; ; depth++) {
+    if (signal?.aborted) throw abortError(signal, "unpack");
+    const kind = await detectContainer(current);
+    if (!kind) break;
+    if (depth >= MAX_LAYERS)
+      throw expansionRefused(`The archive is nested more than ${MAX_LAYERS} levels deep`);
+    let out: string;
+    if (kind === "zip" || kind === "tar") {
+      const picked = kind === "zip" ? await fromZip(current) : await fromTar(current);
+      log(
+        `${kind} archive: ${picked.count} entries; the disk is ${picked.entry.name} (${picked.entry.size} bytes)`,
+      );
+      out = join(options.workDir, `unpacked-${depth}-${safeBase(picked.entry.name)}`);
+      if (picked.entry.size > limits.maxBytes) {
+        picked.close();
+        throw expansionRefused(
+          `The archive member ${picked.entry.name} is larger than the ${limits.maxBytes} bytes allowed`,
+        );
+      }
+      const total = picked.entry.size;
+      try {
+        await expandTo(await picked.open(), out, {
+          inputBytes: picked.entry.compressedSize ?? picked.entry.size,
+          limits,
+          signal,
+          onProgress: (done) => options.onProgress?.(done, total),
+        });
+      } finally {
+        picked.close();
+      }
+      layers.push(`${kind}: ${picked.entry.name}`);
+    } else {
+      const base = safeBase(posix.basename(current)).replace(/^unpacked-\d+-/, "");
+      out = join(
+        options.workDir,
+        `unpacked-${depth}-${base.replace(/\.(gz|tgz|xz|bz2|zst|zstd)$/i, "") || "disk"}`,
+      );
+      if (out === current) out += ".out";
+      const inputBytes = (await stat(current)).size;
+      const { bytes } = await decompress(kind, current, out, {
+        limits,
+        signal,
+        // The uncompressed size is unknown up front; show a growing estimate.
+        onProgress: (done) => options.onProgress?.(done, Math.max(done, inputBytes * 3)),
+      });
+      log(`${kind} data: ${inputBytes} bytes became ${bytes}`);
+      layers.push(kind);
+    }
+    if (removeConsumed) await rm(current, { force: true });
+    current = out;
+  }
+  const bytes = (await stat(current)).size;
+  options.onProgress?.(bytes, bytes);
+  return { disk: current, layers, bytes };
+}
+
+interface Picked {
+  entry: ArchiveEntry;
+  count: number;
+  open(): Promise<AsyncIterable<Uint8Array> & { destroy(error?: Error): void }>;
+  close(): void;
+}
+
+async function fromZip(path: string): Promise<Picked> {
+  const zip = await openZip(path);
+  try {
+    const ovf = zip.entries.find((e) => e.kind === "file" && isOvf(e.name));
+    const hrefs = ovf ? ovfReferences((await zip.readSmall(ovf)).toString("utf8")) : [];
+    const entry = chooseDisk(zip.entries, hrefs);
+    return { entry, count: zip.entries.length, open: () => zip.open(entry), close: () => zip.close() };
+  } catch (error) {
+    zip.close();
+    throw error;
+  }
+}
+
+async function fromTar(path: string): Promise<Picked> {
+  const entries = await listTar(path);
+  const ovf = entries.find((e) => e.kind === "file" && isOvf(e.name));
+  let hrefs: string[] = [];
+  if (ovf && ovf.size < 1 << 20) {
+    const chunks: Buffer[] = [];
+    for await (const c of openTarMember(path, ovf)) chunks.push(c as Buffer);
+    hrefs = ovfReferences(Buffer.concat(chunks).toString("utf8"));
+  }
+  const entry = chooseDisk(entries, hrefs) as (typeof entries)[number];
+  return { entry, count: entries.length, open: async () => openTarMember(path, entry), close: () => {} };
+}
+
+function safeBase(name: string): string {
+  return (
+    posix
+      .basename(name)
+      .replace(/[^A-Za-z0-9._+-]/g, "_")
+      .replace(/^\.+/, "")
+      .slice(-120) || "disk"
+  );
+}
