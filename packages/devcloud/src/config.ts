@@ -13,6 +13,8 @@ export interface DevUser {
   /** Default project (`token.tenant.id`); default: the uuid. */
   defaultProject?: string;
   active?: boolean;
+  /** `false`: the user has not accepted the terms yet, so Astakos refuses the token ("Pending approval terms"). */
+  signedTerms?: boolean;
   /** Quotas of the user's VMs and storage. */
   quotas?: { vms?: number; cpu?: number; ramMiB?: number; diskGiB?: number; diskspaceBytes?: number };
 }
@@ -37,7 +39,10 @@ export interface DevImage {
 export interface AgentCommand {
   /** argv of the process a "VM" runs, started in the VM's directory; `{root}` is replaced by it. */
   command: string[];
+  /** Added to the small environment the process gets (PATH, HOME, LANG, TMPDIR); `{root}` is replaced too. */
   env?: Record<string, string>;
+  /** Seconds between SIGTERM and SIGKILL when a server is deleted or shut down. Default 3. */
+  stopGraceSeconds?: number;
 }
 
 export interface DevcloudConfig {

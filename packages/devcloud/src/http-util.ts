@@ -18,12 +18,12 @@ export async function readBody(req: IncomingMessage, limit = 64 * 1024 * 1024): 
 export async function readJson(req: IncomingMessage): Promise<unknown> {
   const type = req.headers["content-type"];
   if (!type) throw badRequest("Missing Content-Type header field");
-  if (!type.startsWith("application/json")) throw badRequest("Unsupported Content-type");
+  if (!type.startsWith("application/json")) throw badRequest(`Unsupported Content-type: '${type}'`);
   const body = await readBody(req, 1024 * 1024);
   try {
     return JSON.parse(body.toString("utf8"));
   } catch {
-    throw badRequest("Could not decode request body as JSON.");
+    throw badRequest("Could not decode request body as JSON");
   }
 }
 

@@ -38,8 +38,16 @@ export class UserDirectory {
 
   /** True when the token exists, the user is active and the token has not expired. */
   isValid(user: DevUser, now = Date.now()): boolean {
-    if (user.active === false) return false;
-    return user.tokenExpires === undefined || Date.parse(user.tokenExpires) > now;
+    return this.invalidReason(user, now) === undefined;
+  }
+
+  /** Why Astakos refuses this user's token, in its own words and order; undefined when it does not. */
+  invalidReason(user: DevUser, now = Date.now()): string | undefined {
+    if (user.active === false) return "User inactive";
+    if (user.tokenExpires !== undefined && Date.parse(user.tokenExpires) <= now)
+      return "Authentication expired";
+    if (user.signedTerms === false) return "Pending approval terms";
+    return undefined;
   }
 }
 
@@ -58,17 +66,13 @@ export function requireUser(users: UserDirectory, req: IncomingMessage, url: URL
   const token = tokenOf(req, url);
   if (!token) throw new Fault(401, "unauthorized", "Access denied. No authentication token");
   const user = users.byToken(token);
-  if (!user || !users.isValid(user)) {
-    const reason = !user
-      ? "Invalid token"
-      : user.active === false
-        ? "User inactive"
-        : "Authentication expired";
+  const reason = user ? users.invalidReason(user) : "Invalid token";
+  if (!user || reason !== undefined) {
     throw new Fault(
       401,
       "fault",
       "UNAUTHORIZED",
-      JSON.stringify({ unauthorized: { code: 401, message: reason } }),
+      JSON.stringify({ unauthorized: { code: 401, message: reason, details: "" } }),
     );
   }
   return user;

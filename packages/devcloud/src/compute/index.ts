@@ -1,0 +1,33 @@
+/** @module compute — Cyclades (`/compute/v2.0`): servers that are directories with a process, flavors, images. */
+import type { DevcloudContext, ServiceModule } from "../context.ts";
+import { computeAdminRouter } from "./admin.ts";
+import { ImageCatalog } from "./images.ts";
+import { computeRouter } from "./routes.ts";
+import { type ComputeUsage, ServerManager } from "./server-manager.ts";
+
+export type { BootImage, PlanktonImages } from "./images.ts";
+export type { ComputeUsage } from "./server-manager.ts";
+export type { ServerRecord, VmProcess } from "./server-store.ts";
+
+/** The compute module; account reads its usage for `/quotas`. */
+export interface ComputeModule extends ServiceModule {
+  name: "compute";
+  servers: ServerManager;
+  usage(userUuid: string, project: string): ComputeUsage;
+}
+
+export function computeService(ctx: DevcloudContext): ComputeModule {
+  const servers = new ServerManager(ctx);
+  const images = new ImageCatalog(ctx);
+  return {
+    name: "compute",
+    servers,
+    routers: [computeRouter(ctx, servers, images)],
+    admin: computeAdminRouter(ctx, servers),
+    usage: (userUuid, project) => servers.usage(userUuid, project),
+    async start() {
+      servers.start();
+    },
+    close: () => servers.close(),
+  };
+}
