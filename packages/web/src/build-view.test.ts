@@ -119,3 +119,13 @@ describe("pithosLocation", () => {
     );
   });
 });
+
+describe("timeline of a failed build", () => {
+  it("marks the error's step failed when the agent never reported it", () => {
+    const t = timeline(
+      build({ status: "ERROR", error: { code: "download_not_found", message: "404", step: "download" } }),
+    );
+    assert.equal(t.find((s) => s.name === "download")?.state, "failed");
+    assert.equal(t.find((s) => s.name === "unpack")?.state, "pending");
+  });
+});

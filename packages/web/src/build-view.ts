@@ -74,7 +74,11 @@ export function activityText(build: Build): string {
  */
 export function timeline(build: Build): BuildStep[] {
   const reported = new Map((build.steps ?? []).map((s) => [s.name, s]));
-  const known: BuildStep[] = STEP_NAMES.map((name) => reported.get(name) ?? { name, state: "pending" });
+  // An error names its step even when the agent died before reporting steps.
+  const failedAt = build.status === "ERROR" ? build.error?.step : undefined;
+  const known: BuildStep[] = STEP_NAMES.map(
+    (name) => reported.get(name) ?? { name, state: name === failedAt ? "failed" : "pending" },
+  );
   const extra = (build.steps ?? []).filter((s) => !(STEP_NAMES as readonly string[]).includes(s.name));
   return [...known, ...extra];
 }

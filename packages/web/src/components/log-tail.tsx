@@ -32,7 +32,9 @@ export function LogTail({ lines, live }: { lines: string[]; live: boolean }) {
       <div className="log__bar">
         <span className="muted">
           {lines.length === 0
-            ? "No log lines yet."
+            ? live
+              ? "No log lines yet."
+              : "The agent sent no log lines."
             : `Last ${lines.length} ${lines.length === 1 ? "line" : "lines"}`}
         </span>
         {live ? (
