@@ -1,0 +1,250 @@
+/** @module inspect — finds the root filesystem of a raw disk image and describes the OS on it, without a VM. */
+import { open, stat } from "node:fs/promises";
+import { type CloudInitInfo, inspectCloudInit } from "./cloud-init.ts";
+import { compareVersions, type DistroFamily, detectDistro, RELEASE_FILES } from "./distro.ts";
+import { ImagePrepError } from "./errors.ts";
+import { type ExtFs, withExtFs } from "./ext-fs.ts";
+import { type FilesystemInfo, isExt, probeFilesystem } from "./fs-probe.ts";
+import { dataPartitions, type Partition, type PartitionTable, readPartitionTable } from "./partitions.ts";
+import { detectInit, type InitSystem, isServiceEnabled, readSshdConfig } from "./services.ts";
+import { loginUsers } from "./users.ts";
+
+export interface InspectedPartition extends Partition {
+  filesystem: FilesystemInfo;
+}
+
+export type PackageManager = "apt" | "dnf" | "yum" | "zypper" | "pacman";
+
+export interface OsInfo {
+  /** Always `linux` for what this package can prepare. */
+  type: "linux";
+  /** `debian`, `ubuntu`, `centos`, …, or `unknown`. */
+  distro: string;
+  family: DistroFamily;
+  version: string;
+  major: number;
+  minor: number;
+  /** The product name. */
+  description: string;
+  hostname?: string;
+  /** The newest kernel with a /boot/config-* file. */
+  kernel?: string;
+  /** Accounts that can log in (before any locking). */
+  users: string[];
+  init: InitSystem;
+  packageManager?: PackageManager;
+  sshd: { installed: boolean; enabled: boolean; port: number; permitRootLogin: string };
+  networkManager: { installed: boolean; enabled: boolean };
+  cloudInit: CloudInitInfo;
+  /** Present when /opt/bitnami exists; `title` is the first line of its README.txt. */
+  bitnami?: { title?: string };
+}
+
+export interface RootInfo {
+  partition: number;
+  offset: number;
+  bytes: number;
+  filesystem: FilesystemInfo;
+}
+
+export interface Inspection {
+  image: string;
+  /** Size of the image file in bytes. */
+  size: number;
+  partitionTable?: PartitionTable;
+  partitions: InspectedPartition[];
+  root?: RootInfo;
+  os?: OsInfo;
+  /** Why the image cannot be prepared; absent when it can. */
+  unsupported?: string;
+}
+
+/** Refuses files that are not raw disks: a qcow2 or VMDK must be converted first. */
+async function assertRaw(image: string): Promise<number> {
+  let size: number;
+  try {
+    const st = await stat(image);
+    if (!st.isFile() && !st.isBlockDevice()) throw new Error("not a file");
+    size = st.size;
+  } catch (e) {
+    throw new ImagePrepError("invalid_image", `cannot read image ${image}: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  const fh = await open(image, "r");
+  try {
+    const head = Buffer.alloc(64);
+    await fh.read(head, 0, 64, 0);
+    const magic = head.subarray(0, 8).toString("latin1");
+    const formats: Array<[boolean, string]> = [
+      [magic.startsWith("QFI\xfb"), "qcow2"],
+      [magic.startsWith("KDMV") || head.toString("latin1").startsWith("# Disk DescriptorFile"), "vmdk"],
+      [magic === "conectix", "vhd"],
+      [magic === "vhdxfile", "vhdx"],
+    ];
+    for (const [hit, name] of formats) {
+      if (hit)
+        throw new ImagePrepError(
+          "invalid_image",
+          `${image} is a ${name} image; convert it to raw first (qemu-img convert -O raw)`,
+        );
+    }
+  } finally {
+    await fh.close();
+  }
+  if (size < 1 << 20)
+    throw new ImagePrepError("invalid_image", `${image} is too small to be a disk image (${size} bytes)`);
+  return size;
+}
+
+async function readKernel(fs: ExtFs): Promise<string | undefined> {
+  const versions = (await fs.list("/boot"))
+    .filter((e) => e.name.startsWith("config-") && e.type !== "dir")
+    .map((e) => e.name.slice("config-".length));
+  versions.sort(compareVersions);
+  return versions.at(-1);
+}
+
+/**
+ * Describes the OS whose root filesystem `fs` is: distribution and version, kernel, users who can log
+ * in, init system, sshd, NetworkManager, cloud-init and Bitnami.
+ */
+export async function inspectOs(fs: ExtFs): Promise<OsInfo> {
+  const names = [...RELEASE_FILES, "/etc/hostname", "/etc/passwd", "/etc/shadow", "/opt/bitnami/README.txt"];
+  const texts = await fs.readTexts(names);
+  const files: Record<string, string | undefined> = {};
+  names.forEach((n, i) => {
+    files[n] = texts[i];
+  });
+  const distro = detectDistro(files);
+  const init = await detectInit(fs);
+  const sshdConfig = await readSshdConfig(fs);
+  const sshdInstalled = (await fs.isFile("/usr/sbin/sshd")) || (await fs.isFile("/sbin/sshd"));
+  // Bitnami's own switch: ssh.service does not start while this file exists (current Debian images).
+  const sshdBlocked = await fs.isFile("/etc/ssh/sshd_not_to_be_run");
+  const sshdEnabled = sshdInstalled && !sshdBlocked && (await isServiceEnabled(fs, "sshd", init));
+  const nmInstalled =
+    (await fs.isFile("/usr/sbin/NetworkManager")) || (await fs.isFile("/usr/bin/NetworkManager"));
+  const nmEnabled = nmInstalled && (await isServiceEnabled(fs, "NetworkManager", init));
+  let packageManager: PackageManager | undefined;
+  if (distro.family === "debian") packageManager = "apt";
+  else if (distro.family === "rhel") packageManager = (await fs.isFile("/usr/bin/dnf")) ? "dnf" : "yum";
+  else if (distro.family === "suse") packageManager = "zypper";
+  else if (distro.family === "arch") packageManager = "pacman";
+
+  const os: OsInfo = {
+    type: "linux",
+    distro: distro.distro,
+    family: distro.family,
+    version: distro.version,
+    major: distro.major,
+    minor: distro.minor,
+    description: distro.description,
+    users: loginUsers(files["/etc/passwd"] ?? "", files["/etc/shadow"] ?? ""),
+    init,
+    sshd: {
+      installed: sshdInstalled,
+      enabled: sshdEnabled,
+      port: sshdConfig.port,
+      permitRootLogin: sshdConfig.permitRootLogin,
+    },
+    networkManager: { installed: nmInstalled, enabled: nmEnabled },
+    cloudInit: await inspectCloudInit(fs, init),
+  };
+  const hostname = files["/etc/hostname"]?.split("\n")[0]?.trim();
+  if (hostname) os.hostname = hostname;
+  const kernel = await readKernel(fs);
+  if (kernel) os.kernel = kernel;
+  if (packageManager) os.packageManager = packageManager;
+  if (await fs.isDir("/opt/bitnami")) {
+    const title = files["/opt/bitnami/README.txt"]?.split("\n")[0]?.trim();
+    os.bitnami = title ? { title } : {};
+  }
+  return os;
+}
+
+function listNumbers(ns: number[]): string {
+  if (ns.length <= 1) return ns.join("");
+  return `${ns.slice(0, -1).join(", ")} and ${ns.at(-1)}`;
+}
+
+/** Why a disk with these partitions and candidate roots cannot be prepared, if it cannot. */
+function unsupportedReason(
+  partitions: InspectedPartition[],
+  roots: InspectedPartition[],
+): string | undefined {
+  const lvm = partitions.filter((p) => p.kind === "lvm" || p.filesystem.type === "lvm2");
+  if (lvm.length > 0) {
+    return `the image uses LVM (partition ${listNumbers(lvm.map((p) => p.number))} is an LVM physical volume), which cannot be prepared without a VM`;
+  }
+  if (roots.length > 1) {
+    return `several operating systems found (partitions ${listNumbers(roots.map((p) => p.number))} each hold /etc/fstab); only one is supported`;
+  }
+  if (roots.length === 1) return undefined;
+  const luks = partitions.filter((p) => p.filesystem.type === "luks");
+  if (luks.length > 0)
+    return `partition ${listNumbers(luks.map((p) => p.number))} is encrypted (LUKS); no readable root filesystem`;
+  const foreign = partitions.filter((p) => ["xfs", "btrfs", "ntfs"].includes(p.filesystem.type));
+  if (foreign.length > 0) {
+    const what = foreign.map((p) => `partition ${p.number} holds ${p.filesystem.type}`).join(", ");
+    return `no ext2/3/4 root filesystem found (${what}); only ext2/3/4 roots are supported`;
+  }
+  return "no operating system found: no ext2/3/4 partition holds /etc/fstab";
+}
+
+/**
+ * Reads the partition table, identifies each partition's filesystem, finds the root (the ext
+ * partition with /etc/fstab) and describes its OS. Never modifies the image. An image that cannot be
+ * prepared comes back with `unsupported` set; a file that is not a raw disk throws `invalid_image`.
+ *
+ * @example
+ * const i = await inspectImage("disk.raw");
+ * if (i.unsupported) console.log("cannot prepare:", i.unsupported);
+ * else console.log(i.os?.distro, i.os?.version, "root on partition", i.root?.partition);
+ */
+export async function inspectImage(
+  image: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<Inspection> {
+  const size = await assertRaw(image);
+  const table = await readPartitionTable(image, options.signal).catch((e: unknown) => {
+    if (e instanceof ImagePrepError && e.code === "unsupported_image") return e;
+    throw e;
+  });
+  if (table instanceof ImagePrepError) return { image, size, partitions: [], unsupported: table.message };
+  if (!table) {
+    const whole = await probeFilesystem(image, 0, size);
+    const what = whole.type === "unknown" ? "nothing recognisable" : `a bare ${whole.type} filesystem`;
+    return {
+      image,
+      size,
+      partitions: [],
+      unsupported: `the disk has no partition table (it holds ${what}); MBR or GPT is required`,
+    };
+  }
+  const partitions: InspectedPartition[] = [];
+  for (const p of dataPartitions(table)) {
+    const filesystem = await probeFilesystem(image, p.offset, p.bytes);
+    partitions.push({ ...p, filesystem });
+  }
+  const roots: InspectedPartition[] = [];
+  for (const p of partitions) {
+    if (!isExt(p.filesystem.type)) continue;
+    const hasFstab = await withExtFs(image, p.offset, (fs) => fs.isFile("/etc/fstab"));
+    if (hasFstab) roots.push(p);
+  }
+  const inspection: Inspection = { image, size, partitionTable: table, partitions };
+  const reason = unsupportedReason(partitions, roots);
+  if (reason) inspection.unsupported = reason;
+  const root = roots[0];
+  if (roots.length === 1 && root) {
+    inspection.root = {
+      partition: root.number,
+      offset: root.offset,
+      bytes: root.bytes,
+      filesystem: root.filesystem,
+    };
+    inspection.os = await withExtFs(image, root.offset, (fs) => inspectOs(fs));
+  }
+  return inspection;
+}

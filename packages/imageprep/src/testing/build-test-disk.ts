@@ -1,0 +1,217 @@
+/** @module testing/build-test-disk — builds a small bootable-looking Linux disk image from a fixture tree in the repo. */
+import { appendFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, isAbsolute, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runTool } from "../run-tool.ts";
+import { type BuiltDisk, buildDisk, type PartitionSpec } from "./build-disk.ts";
+
+/** The fixture trees shipped with this package. */
+export const FIXTURES_DIR = fileURLToPath(new URL("../../test-fixtures/", import.meta.url));
+
+/** Files a marker is appended to (when they exist): each is removed or emptied by a default task. */
+const MARKER_FILES = [
+  "/root/.bash_history",
+  "/home/admin/.bash_history",
+  "/home/bitnami/.bash_history",
+  "/var/log/auth.log",
+  "/etc/shadow-",
+];
+
+export interface TestDiskOptions {
+  /** Where to write the raw image. */
+  path: string;
+  /** A directory name under `test-fixtures/` or an absolute path (default `debian12`). */
+  fixture?: string;
+  label?: "dos" | "gpt";
+  /** A swap partition after the root (default true). */
+  swap?: boolean;
+  blockSize?: 1024 | 4096;
+  /** Whole disk size in MiB (default 96). */
+  diskMiB?: number;
+  swapMiB?: number;
+  /** MBR only: root and swap as logical partitions inside an extended one. */
+  logical?: boolean;
+  /** GPT only: a 1 MiB BIOS boot partition first, so the root is partition 2. */
+  biosBoot?: boolean;
+  /** `mkfs -O` features for the root (e.g. `^metadata_csum,^64bit`). */
+  features?: string;
+  /** Guest files to add or replace, by absolute guest path. */
+  extraFiles?: Record<string, string | Buffer>;
+  /** Guest paths to leave out of the fixture. */
+  omit?: string[];
+  /** A host directory merged into the root (large data for benchmarks). */
+  extraTree?: string;
+  /** A string appended to history, log and backup files that preparation must remove or empty. */
+  marker?: string;
+}
+
+export interface TestDisk extends BuiltDisk {
+  rootPartition: number;
+  rootOffset: number;
+  rootBytes: number;
+  swapPartition?: number;
+}
+
+interface AttrRule {
+  mode: number;
+  uid: number;
+  gid: number;
+  path: string;
+  dir: boolean;
+}
+
+async function readAttrs(fixtureDir: string): Promise<AttrRule[]> {
+  let text: string;
+  try {
+    text = await readFile(`${fixtureDir.replace(/\/$/, "")}.attrs`, "utf8");
+  } catch {
+    return [];
+  }
+  const rules: AttrRule[] = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/#.*/, "").trim();
+    if (!line) continue;
+    const [mode, uid, gid, path] = line.split(/\s+/) as [string, string, string, string];
+    const dir = mode.startsWith("d");
+    rules.push({
+      mode: Number.parseInt(mode.replace(/^d/, ""), 8),
+      uid: Number(uid),
+      gid: Number(gid),
+      path,
+      dir,
+    });
+  }
+  return rules;
+}
+
+async function walkHost(
+  root: string,
+  rel = "",
+): Promise<Array<{ path: string; type: "file" | "dir" | "symlink" }>> {
+  const out: Array<{ path: string; type: "file" | "dir" | "symlink" }> = [];
+  for (const name of await readdir(join(root, rel))) {
+    const guest = `${rel}/${name}`;
+    const st = await lstat(join(root, guest));
+    const type = st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "dir" : "file";
+    out.push({ path: guest, type });
+    if (type === "dir") out.push(...(await walkHost(root, guest)));
+  }
+  return out;
+}
+
+function q(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Builds a disk image from a fixture tree: MBR or GPT, the root ext4 first (or after a BIOS boot
+ * partition), an optional trailing swap partition, fstab device names matching the layout, and
+ * owners/modes from `<fixture>.attrs` (everything else root-owned, whoever runs the build).
+ *
+ * @example
+ * const disk = await buildTestDisk({ path: "/tmp/d.raw", label: "gpt", blockSize: 1024, marker: "SECRET-123" });
+ * // disk.rootOffset is where the root filesystem starts
+ */
+export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk> {
+  const label = options.label ?? "dos";
+  const withSwap = options.swap ?? true;
+  const diskMiB = options.diskMiB ?? 96;
+  const swapMiB = withSwap ? (options.swapMiB ?? 16) : 0;
+  const logical = label === "dos" && options.logical === true;
+  const biosBoot = label === "gpt" && options.biosBoot === true;
+  const fixture = options.fixture ?? "debian12";
+  const fixtureDir = isAbsolute(fixture) ? fixture : join(FIXTURES_DIR, fixture);
+
+  // Space the layout needs besides the root: the first MiB, EBRs, the backup GPT, BIOS boot, swap.
+  let overhead = 1 + swapMiB;
+  if (logical) overhead += withSwap ? 2 : 1;
+  if (label === "gpt") overhead += 1;
+  if (biosBoot) overhead += 1;
+  const rootMiB = diskMiB - overhead;
+  const rootNumber = logical ? 5 : biosBoot ? 2 : 1;
+  const swapNumber = logical ? 6 : rootNumber + 1;
+
+  const work = await mkdtemp(join(tmpdir(), "icaas-testdisk-"));
+  try {
+    const tree = join(work, "root");
+    await cp(fixtureDir, tree, { recursive: true, verbatimSymlinks: true });
+    if (options.extraTree) await cp(options.extraTree, tree, { recursive: true, verbatimSymlinks: true });
+    for (const p of options.omit ?? []) await rm(join(tree, p), { recursive: true, force: true });
+    for (const [p, data] of Object.entries(options.extraFiles ?? {})) {
+      await mkdir(dirname(join(tree, p)), { recursive: true });
+      await rm(join(tree, p), { force: true });
+      await writeFile(join(tree, p), data);
+    }
+    const fstab = join(tree, "etc/fstab");
+    try {
+      const text = await readFile(fstab, "utf8");
+      await writeFile(
+        fstab,
+        text
+          .replace(/^\/dev\/sda1(\s)/m, `/dev/sda${rootNumber}$1`)
+          .replace(/^\/dev\/sda2(\s)/m, `/dev/sda${swapNumber}$1`),
+      );
+    } catch {
+      // A fixture without fstab is an image without an OS, which some tests want.
+    }
+    if (options.marker) {
+      for (const f of MARKER_FILES) {
+        try {
+          if ((await lstat(join(tree, f))).isFile()) await appendFile(join(tree, f), `${options.marker}\n`);
+        } catch {
+          // Not in this fixture.
+        }
+      }
+      await mkdir(join(tree, "tmp"), { recursive: true });
+      await writeFile(join(tree, "tmp/secret.txt"), `${options.marker}\n`);
+    }
+    const attrs = await readAttrs(fixtureDir);
+    for (const a of attrs) if (a.dir) await mkdir(join(tree, a.path), { recursive: true });
+
+    const parts: PartitionSpec[] = [];
+    if (biosBoot)
+      parts.push({ sizeMiB: 1, fs: "none", type: "21686148-6449-6E6F-744E-656564454649", name: "bios" });
+    const rootSpec: PartitionSpec = {
+      sizeMiB: rootMiB,
+      fs: "ext4",
+      tree,
+      blockSize: options.blockSize ?? 4096,
+    };
+    if (!logical) rootSpec.bootable = true;
+    if (options.features) rootSpec.features = options.features;
+    if (label === "gpt") rootSpec.name = "root";
+    parts.push({ ...rootSpec, logical });
+    if (withSwap)
+      parts.push({ sizeMiB: swapMiB, fs: "swap", logical, ...(label === "gpt" ? { name: "swap" } : {}) });
+    const disk = await buildDisk(options.path, { label, sizeMiB: diskMiB, partitions: parts });
+    const root = disk.partitions.find((p) => p.number === rootNumber);
+    if (!root) throw new Error("root partition missing from the built disk");
+
+    // Everything root-owned (mkfs copies the builder's own uid), then the fixture's own modes and owners.
+    const cmds: string[] = ["sif / uid 0", "sif / gid 0"];
+    const rules = new Map(attrs.map((a) => [a.path, a]));
+    for (const e of await walkHost(tree)) {
+      const rule = rules.get(e.path);
+      cmds.push(`sif ${q(e.path)} uid ${rule?.uid ?? 0}`, `sif ${q(e.path)} gid ${rule?.gid ?? 0}`);
+      if (rule) {
+        const typeBits = e.type === "dir" ? 0o040000 : e.type === "symlink" ? 0o120000 : 0o100000;
+        cmds.push(`sif ${q(e.path)} mode 0${(typeBits | rule.mode).toString(8)}`);
+      }
+    }
+    await runTool("debugfs", ["-w", "-f", "-", `${options.path}?offset=${root.offset}`], {
+      input: `${cmds.join("\n")}\n`,
+    });
+
+    const result: TestDisk = {
+      ...disk,
+      rootPartition: rootNumber,
+      rootOffset: root.offset,
+      rootBytes: root.bytes,
+    };
+    if (withSwap) result.swapPartition = swapNumber;
+    return result;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

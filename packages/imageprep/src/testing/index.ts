@@ -1,0 +1,11 @@
+/** @module @icaas/imageprep/testing — builds test disk images and reads them back, for this and other packages' tests. */
+export {
+  type BuiltDisk,
+  type BuiltPartition,
+  buildDisk,
+  type DiskSpec,
+  type PartitionSpec,
+  type TestFs,
+} from "./build-disk.ts";
+export { buildTestDisk, FIXTURES_DIR, type TestDisk, type TestDiskOptions } from "./build-test-disk.ts";
+export { fileContains, type GuestStat, guestCat, guestLs, guestStat } from "./guest.ts";

@@ -1,0 +1,2 @@
+ls -la
+sudo cat /etc/shadow

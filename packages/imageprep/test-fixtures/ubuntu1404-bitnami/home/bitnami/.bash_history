@@ -1,0 +1,1 @@
+sudo /opt/bitnami/ctlscript.sh restart
