@@ -35,6 +35,7 @@ export function BuildDetail({ id }: { id: string }) {
   const [dialog, setDialog] = useState<"cancel" | "delete" | null>(null);
   const lastStatus = useRef<string | null>(null);
   const errorTitleId = useId();
+  const deleteRef = useRef<HTMLButtonElement>(null);
 
   const load = useCallback(
     async (signal: AbortSignal) => {
@@ -72,8 +73,10 @@ export function BuildDetail({ id }: { id: string }) {
   const cancel = async () => {
     await api.cancelBuild(id);
     setDialog(null);
-    announce("Cancel requested.");
+    announce("Build canceled.");
     refresh();
+    // "Cancel build" disappears once the build is canceled; park focus on the button that stays.
+    requestAnimationFrame(() => deleteRef.current?.focus());
   };
   const remove = async () => {
     await api.deleteBuild(id);
@@ -108,6 +111,7 @@ export function BuildDetail({ id }: { id: string }) {
           ) : null}
           {build ? (
             <button
+              ref={deleteRef}
               type="button"
               className="button button--danger-outline"
               onClick={() => setDialog("delete")}

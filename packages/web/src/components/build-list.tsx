@@ -77,6 +77,13 @@ export function BuildList() {
         builds: [...(prev?.builds ?? []), ...added],
         more: page.more && added.length > 0,
       }));
+      // The button may go away with the last page; keep keyboard focus on the first new build instead.
+      const first = added[0];
+      if (first) {
+        requestAnimationFrame(() =>
+          document.querySelector<HTMLElement>(`[data-build-id="${CSS.escape(String(first.id))}"] a`)?.focus(),
+        );
+      }
     } catch (e) {
       setError(e as ApiError);
     } finally {
