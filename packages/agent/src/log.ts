@@ -97,7 +97,13 @@ export interface LogObjectStore {
     body: Buffer | string,
     options?: { contentType?: string },
   ): Promise<unknown>;
-  appendObject(container: string, name: string, data: Buffer | string): Promise<void>;
+  /** With `offset` the append is positional, so a retried request cannot write twice. */
+  appendObject(
+    container: string,
+    name: string,
+    data: Buffer | string,
+    options?: { offset?: number },
+  ): Promise<void>;
 }
 
 /**
@@ -172,7 +178,7 @@ export class PithosLogAppender {
     }
     if (text.length === 0) return;
     try {
-      await this.#store.appendObject(this.#container, this.#object, text);
+      await this.#store.appendObject(this.#container, this.#object, text, { offset: this.#bytesSent });
     } catch (error) {
       this.#log.restorePending(text);
       throw error;

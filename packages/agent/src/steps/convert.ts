@@ -1,8 +1,10 @@
 /** @module steps/convert — the disk to a sparse raw file with `qemu-img convert`, progress from `-p`. */
 import { rename, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { lastLine, runCommand } from "../child.ts";
 import { AgentError } from "../errors.ts";
 import type { DiskInfo } from "./inspect.ts";
+import type { StepDefinition } from "./step.ts";
 
 export interface ConvertOptions {
   disk: DiskInfo;
@@ -62,3 +64,27 @@ export async function convertToRaw(
   options.onProgress?.(total, total);
   return { path: output, bytes: total, copied: true };
 }
+
+export const convertStep: StepDefinition = {
+  name: "convert",
+  details: "Converting disk image to raw...",
+  weight: { perByte: 0.3, fixed: 0 },
+  failureCode: "convert_failed",
+  async run(ctx, state, progress) {
+    const disk = state.disk!;
+    const r = await convertToRaw({
+      disk,
+      output: join(ctx.workDir, "image.raw"),
+      signal: ctx.signal,
+      onProgress: progress,
+    });
+    state.raw = r.path;
+    state.rawBytes = r.bytes;
+    if (!r.copied) {
+      ctx.log.info("the disk is raw already; no conversion needed");
+      return "skipped";
+    }
+    ctx.log.info(`converted ${disk.format} to raw: ${r.bytes} bytes`);
+    return "done";
+  },
+};

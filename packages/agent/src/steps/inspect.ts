@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import { basename } from "node:path";
 import { lastLine, runCommand } from "../child.ts";
 import { AgentError } from "../errors.ts";
+import type { StepDefinition } from "./step.ts";
 
 export interface DiskInfo {
   path: string;
@@ -79,7 +80,7 @@ export async function inspectDisk(options: {
   if (size === 0) throw notADisk("The file is empty");
   const forced = checkHeaders(head, tail);
   const args = [
-    "--as=" + limits.memoryBytes,
+    `--as=${limits.memoryBytes}`,
     `--cpu=${limits.cpuSeconds}`,
     "--",
     "qemu-img",
@@ -235,3 +236,21 @@ async function readEnds(path: string): Promise<{ head: Buffer; tail: Buffer; siz
     await fh.close();
   }
 }
+
+export const inspectStep: StepDefinition = {
+  name: "inspect",
+  details: "Inspecting disk image...",
+  weight: { perByte: 0, fixed: 1 << 20 },
+  failureCode: "not_a_disk_image",
+  async run(ctx, state) {
+    const info = await inspectDisk({ path: state.unpack!.disk, signal: ctx.signal });
+    state.disk = info;
+    ctx.estimate("convert", info.virtualSize);
+    ctx.estimate("shrink", info.virtualSize);
+    ctx.estimate("upload", Math.min(info.virtualSize, Math.max(info.actualSize, state.unpack!.bytes) * 2));
+    ctx.log.info(
+      `disk image: ${info.format}${info.subformat ? ` (${info.subformat})` : ""}, virtual size ${info.virtualSize} bytes, ${info.actualSize} bytes allocated`,
+    );
+    return "done";
+  },
+};

@@ -14,6 +14,7 @@ import {
 } from "../unpack/expand.ts";
 import { listTar, openTarMember } from "../unpack/tar.ts";
 import { openZip } from "../unpack/zip.ts";
+import type { StepDefinition } from "./step.ts";
 
 export interface UnpackOptions {
   /** The downloaded file. */
@@ -152,3 +153,27 @@ function safeBase(name: string): string {
       .slice(-120) || "disk"
   );
 }
+
+export const unpackStep: StepDefinition = {
+  name: "unpack",
+  details: "Unpacking image archive...",
+  weight: { perByte: 0.5, fixed: 0 },
+  failureCode: "unpack_failed",
+  async run(ctx, state, progress) {
+    const input = state.download!.path;
+    const result = await unpack({
+      input,
+      workDir: ctx.workDir,
+      signal: ctx.signal,
+      log: (line) => ctx.log.info(line),
+      onProgress: progress,
+    });
+    state.unpack = result;
+    if (result.layers.length === 0) {
+      ctx.log.info("the file is no archive; taking it as the disk");
+      return "skipped";
+    }
+    ctx.log.info(`unpacked ${result.layers.join(" → ")}: ${result.bytes} bytes`);
+    return "done";
+  },
+};

@@ -1,0 +1,68 @@
+/** @module steps/register — the uploaded object becomes a Plankton image; `<object>.meta` keeps the result. */
+import type { ImageInfo } from "@icaas/synnefo";
+import { cloudFailure } from "./cloud-errors.ts";
+import type { StepDefinition } from "./step.ts";
+
+/** `pithos://<account>/<container>/<object>`, as Plankton and snf-image-creator write it. */
+export function pithosLocation(account: string, container: string, object: string): string {
+  return `pithos://${account}/${container}/${object}`;
+}
+
+/** Plankton properties: imageprep's metadata, the user's description over the detected one. */
+export function imageProperties(
+  metadata: Record<string, string> | undefined,
+  description: string | undefined,
+): Record<string, string> {
+  const properties: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata ?? {}))
+    if (v !== undefined && v !== "") properties[k.toUpperCase()] = v;
+  // The original let an empty description wipe the detected one; only a real one wins here.
+  if (description?.trim()) properties.DESCRIPTION = description.trim();
+  return properties;
+}
+
+export const registerStep: StepDefinition = {
+  name: "register",
+  details: "Registering image with Plankton...",
+  weight: { perByte: 0, fixed: 1 << 20 },
+  failureCode: "register_failed",
+  async run(ctx, state) {
+    const { image } = ctx.manifest;
+    const upload = state.upload!;
+    const location = pithosLocation(ctx.services.imageAccount, upload.container, upload.object);
+    const properties = imageProperties(state.metadata, image.description);
+    let registered: ImageInfo;
+    try {
+      registered = await ctx.services.plankton.register({
+        name: image.name,
+        location,
+        diskFormat: "diskdump",
+        containerFormat: "bare",
+        isPublic: image.public,
+        properties,
+      });
+    } catch (error) {
+      throw cloudFailure(error, "register", "register_failed", "Registering the image with Plankton failed");
+    }
+    state.image = registered;
+    state.location = location;
+    ctx.log.info(`registered image ${registered.id} (${image.public ? "public" : "private"}) at ${location}`);
+    ctx.log.info(
+      `image properties: ${Object.entries(properties)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ")}`,
+    );
+    // snf-image-creator kept the registration result beside the image; tools still look for it.
+    try {
+      await ctx.services.imageStore.putObject(
+        upload.container,
+        `${upload.object}.meta`,
+        `${JSON.stringify(registered, null, 4)}\n`,
+        { contentType: "application/json" },
+      );
+    } catch (error) {
+      ctx.log.warn(`could not write ${upload.object}.meta: ${(error as Error).message}`);
+    }
+    return "done";
+  },
+};

@@ -1,0 +1,61 @@
+/** @module steps/step — what a step is to the runner: a name, a weight, a run function, a cleanup. */
+import type { ImageInfo, PithosClient, PlanktonClient } from "@icaas/synnefo";
+import type { AgentErrorCode, StepName } from "../errors.ts";
+import type { AgentLog } from "../log.ts";
+import type { Manifest } from "../manifest.ts";
+import type { StepWeight } from "../step-tracker.ts";
+import type { DownloadResult } from "./download.ts";
+import type { DiskInfo } from "./inspect.ts";
+import type { UnpackResult } from "./unpack.ts";
+
+/** The cloud clients a build uses. */
+export interface BuildServices {
+  /** Pithos client bound to the account the image goes to. */
+  imageStore: PithosClient;
+  plankton: PlanktonClient;
+  /** The account (user uuid) the image object lives in. */
+  imageAccount: string;
+}
+
+/** Everything the steps hand to each other, filled in as the build goes. */
+export interface BuildState {
+  download?: DownloadResult;
+  unpack?: UnpackResult;
+  disk?: DiskInfo;
+  /** The sparse raw image being prepared, shrunk and uploaded. */
+  raw?: string;
+  /** Its size in bytes (after shrink). */
+  rawBytes?: number;
+  /** Image metadata for Plankton (OSFAMILY, ROOT_PARTITION, USERS, …). */
+  metadata?: Record<string, string>;
+  upload?: { container: string; object: string; bytes: number; etag?: string };
+  location?: string;
+  image?: ImageInfo;
+}
+
+export interface BuildContext {
+  manifest: Manifest;
+  /** A fresh directory of this build; removed at the end. */
+  workDir: string;
+  signal: AbortSignal;
+  log: AgentLog;
+  services: BuildServices;
+  /** Tell the tracker how many bytes a later step will likely handle. */
+  estimate(step: StepName, bytes: number): void;
+}
+
+export interface StepDefinition {
+  name: StepName;
+  /** The `details` text the user sees while it runs. */
+  details: string;
+  weight: StepWeight;
+  /** Code for errors that are not already AgentErrors. */
+  failureCode: AgentErrorCode;
+  run(
+    ctx: BuildContext,
+    state: BuildState,
+    progress: (done: number, total?: number) => void,
+  ): Promise<"done" | "skipped">;
+  /** Undo what the step left behind when a later step fails (reverse order, best effort). */
+  cleanup?(ctx: BuildContext, state: BuildState): Promise<void>;
+}

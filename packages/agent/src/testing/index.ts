@@ -1,0 +1,7 @@
+/** @module @icaas/agent/testing — helpers for tests of the agent and of whole builds. */
+export {
+  type SourceFile,
+  type SourceRequest,
+  type SourceServer,
+  startSourceServer,
+} from "./source-server.ts";
