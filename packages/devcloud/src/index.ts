@@ -12,4 +12,5 @@ export {
   loadConfig,
 } from "./config.ts";
 export type { FaultSettings, ServiceFaults, ServiceName } from "./injection.ts";
+export { type ObjectStoreModule, objectStoreFactory, type StoredObject } from "./object-store/index.ts";
 export { type Devcloud, type DevcloudOptions, startDevcloud } from "./server.ts";

@@ -1,0 +1,50 @@
+/** @module object-store/routes-public — published objects at `/object-store/public/<token>`, no token needed. */
+import { Fault, itemNotFound } from "../fault.ts";
+import { Router } from "../router.ts";
+import { header, parseRange, rangeOutside } from "./headers.ts";
+import { sendObjectBody } from "./object-reader.ts";
+import { disposition, objectHeaders } from "./routes-object.ts";
+import type { PithosStore } from "./store.ts";
+
+/** GET and HEAD of published objects, with only the basic headers (Pithos' restricted headers). */
+export function publicRouter(store: PithosStore): Router {
+  const router = new Router("/object-store/public");
+  const find = (token: string) => {
+    const location = store.index.locatePublic(token);
+    const record = location && store.index.object(location.account, location.container, location.name);
+    if (!location || !record) throw itemNotFound("Object does not exist");
+    return { location, record };
+  };
+  router.add("HEAD", "/:token", ({ res, params }) => {
+    const { location, record } = find(params.token!);
+    const p = { account: location.account, container: location.container, object: location.name };
+    res.writeHead(200, objectHeaders(store, undefined, p, record));
+    res.end();
+  });
+  router.add("GET", "/:token", async ({ req, res, params, query }) => {
+    const { location, record } = find(params.token!);
+    const p = { account: location.account, container: location.container, object: location.name };
+    const headers = objectHeaders(store, undefined, p, record);
+    headers["content-disposition"] = disposition(record, location.name, query.get("disposition-type"));
+    const hashes = await store.index.hashmap(record);
+    const size = record.bytes;
+    const ranges = parseRange(header(req, "range"), size);
+    if (ranges?.some((r) => rangeOutside(r, size))) {
+      throw new Fault(416, "rangeNotSatisfiable", "Requested range exceeds object limits");
+    }
+    if (ranges && ranges.length === 1) {
+      const [offset, length] = ranges[0]!;
+      res.writeHead(206, {
+        ...headers,
+        "content-length": length,
+        "content-range": `bytes ${offset}-${offset + length - 1}/${size}`,
+      });
+      await sendObjectBody(res, store.blocks, hashes, size, ranges, "");
+      return;
+    }
+    // Several ranges on a public URL are served whole (a simplification; the API route has multipart).
+    res.writeHead(200, headers);
+    await sendObjectBody(res, store.blocks, hashes, size, [[0, size]], "");
+  });
+  return router;
+}

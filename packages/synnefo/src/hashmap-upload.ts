@@ -1,0 +1,345 @@
+/** @module hashmap-upload — Pithos' hashmap upload of a local file: send only the blocks it lacks. */
+import { getHashes } from "node:crypto";
+import { type FileHandle, open } from "node:fs/promises";
+import { Agent, type Dispatcher } from "undici";
+import { type FileHashmap, hashFile, readFully, sameFile } from "./block-hasher.ts";
+import { SynnefoError } from "./errors.ts";
+import type { ExtentSource } from "./file-holes.ts";
+import type { HttpClient } from "./http.ts";
+import { emptyBlockHash, merkleHash } from "./merkle.ts";
+import { fileChanged, hashMismatch, uploadIncomplete } from "./pithos-errors.ts";
+import { metaHeaders } from "./pithos-meta.ts";
+
+export type UploadPhase = "hash" | "upload";
+
+export interface UploadFileOptions {
+  /** Default `application/octet-stream`. */
+  contentType?: string;
+  meta?: Record<string, string>;
+  /** Publish the object (`X-Object-Public: true`) with the final PUT. */
+  public?: boolean;
+  /** Blocks sent at once. Default 4. Memory is about `max(2, concurrency)` blocks. */
+  concurrency?: number;
+  /**
+   * Progress in bytes of the file. Phase `hash`: bytes hashed. Phase `upload`: bytes Pithos holds
+   * (blocks it already had count at once, then each block sent).
+   */
+  onProgress?: (done: number, total: number, phase: UploadPhase) => void;
+  signal?: AbortSignal;
+  /** Rounds of "PUT → 409 → POST the missing blocks" before giving up. Default 4. */
+  maxRounds?: number;
+  /** Look for holes before reading (default true). */
+  findHoles?: boolean;
+}
+
+export interface UploadFileResult {
+  /** The ETag Pithos answered with (the Merkle hash, or MD5 on `PITHOS_UPDATE_MD5` deployments). */
+  etag: string;
+  /** The Merkle hash computed locally (equal to Pithos' `X-Object-Hash`). */
+  hash: string;
+  bytes: number;
+  /** Blocks POSTed (each distinct missing hash is sent once). */
+  blocksSent: number;
+  blocksTotal: number;
+  bytesSent: number;
+  /** Blocks hashed without reading (holes), and blocks read and found all zero. */
+  holeBlocks: number;
+  zeroBlocks: number;
+  bytesRead: number;
+  extentSource: ExtentSource;
+}
+
+/** Where an upload goes: a factory for HTTP clients (one dispatcher per upload) and the paths. */
+export interface UploadTarget {
+  http(dispatcher: Dispatcher): HttpClient;
+  containerPath: string;
+  objectPath: string;
+  /** `container/object`, for error messages. */
+  label: string;
+}
+
+/**
+ * Uploads a file with Pithos' hashmap protocol:
+ * 1. HEAD the container for `X-Container-Block-Size` / `-Hash`;
+ * 2. hash the file once in blocks (holes not read, trailing NULs stripped);
+ * 3. PUT `?hashmap&format=json` → 201 (done) or 409 with the missing hashes;
+ * 4. POST each missing block to the container (`?update`, `application/octet-stream`, one block per
+ *    request, `concurrency` at a time, re-read from the file) and check the hash Pithos returns;
+ * 5. PUT the hashmap again → 201, and check the ETag against the local Merkle hash.
+ *
+ * Block POSTs and the hashmap PUT are idempotent (blocks are content-addressed), so both are retried on
+ * 5xx. Aborting the signal rejects at once with the signal's reason and closes the connections.
+ *
+ * @example
+ * await uploadFileHashmap(target, "/tmp/disk.raw", { concurrency: 4, onProgress: (d, t) => log(d, t) });
+ */
+export async function uploadFileHashmap(
+  target: UploadTarget,
+  path: string,
+  options: UploadFileOptions = {},
+): Promise<UploadFileResult> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+  const agent = new Agent({ connections: concurrency + 1, keepAliveTimeout: 10_000 });
+  const http = target.http(agent);
+  const stop = new AbortController();
+  const onAbort = () => {
+    stop.abort(signal?.reason);
+    // Drops in-flight requests; retries then fail at once on the destroyed agent.
+    agent.destroy().catch(() => undefined);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const work = upload(http, target, path, options, concurrency, stop.signal);
+  try {
+    if (!signal) return await work;
+    work.catch(() => undefined);
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        if (stop.signal.aborted) reject(stop.signal.reason);
+        stop.signal.addEventListener("abort", () => reject(stop.signal.reason), { once: true });
+      }),
+    ]);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    if (!stop.signal.aborted) await agent.close().catch(() => undefined);
+  }
+}
+
+async function upload(
+  http: HttpClient,
+  target: UploadTarget,
+  path: string,
+  options: UploadFileOptions,
+  concurrency: number,
+  signal: AbortSignal,
+): Promise<UploadFileResult> {
+  const container = await http.call({ method: "HEAD", path: target.containerPath });
+  const blockSize = Number(container.headers["x-container-block-size"] ?? 4 * 1024 * 1024);
+  const algorithm = (container.headers["x-container-block-hash"] ?? "sha256").toLowerCase();
+  if (!(blockSize > 0) || !getHashes().includes(algorithm)) {
+    throw new SynnefoError({
+      status: 0,
+      code: "unsupportedBlockHash",
+      message: `object-store uses block hash ${algorithm} and block size ${blockSize}, which this client cannot compute`,
+      service: "object-store",
+      request: `HEAD ${target.label}`,
+    });
+  }
+  signal.throwIfAborted();
+  const buffers = Array.from({ length: Math.max(2, concurrency) }, () => Buffer.allocUnsafe(blockSize));
+  const map = await hashFile(path, {
+    blockSize,
+    algorithm,
+    buffers: buffers.slice(0, 2),
+    findHoles: options.findHoles,
+    signal,
+    onProgress: options.onProgress && ((done, total) => options.onProgress?.(done, total, "hash")),
+  });
+  const hash = merkleHash(map.hashes, algorithm);
+  const body = JSON.stringify({ bytes: map.bytes, hashes: map.hashes });
+  const headers = {
+    "content-type": options.contentType ?? "application/octet-stream",
+    "x-object-public": options.public === undefined ? undefined : String(options.public),
+    ...metaHeaders("X-Object-Meta-", options.meta),
+  };
+  const putHashmap = () =>
+    http.call({
+      method: "PUT",
+      path: target.objectPath,
+      query: { hashmap: true, format: "json" },
+      headers,
+      body,
+      expect: [201, 409],
+    });
+
+  const sender = new BlockSender(http, target, path, map, blockSize, algorithm, buffers, signal, options);
+  const maxRounds = options.maxRounds ?? 4;
+  let missingCount = 0;
+  for (let round = 0; round <= maxRounds; round++) {
+    signal.throwIfAborted();
+    const res = await putHashmap();
+    if (res.status === 201) {
+      const etag = (res.headers.etag ?? "").replace(/^"(.*)"$/, "$1");
+      await checkEtag(http, target, etag, hash);
+      options.onProgress?.(map.bytes, map.bytes, "upload");
+      return {
+        etag,
+        hash,
+        bytes: map.bytes,
+        blocksSent: sender.blocksSent,
+        blocksTotal: map.hashes.length,
+        bytesSent: sender.bytesSent,
+        holeBlocks: map.holeBlocks,
+        zeroBlocks: map.zeroBlocks,
+        bytesRead: map.bytesRead + sender.bytesRead,
+        extentSource: map.extentSource,
+      };
+    }
+    const missing = parseMissing(res.text, target.label);
+    missingCount = missing.length;
+    if (round === maxRounds) break;
+    await sender.send(missing, concurrency);
+  }
+  throw uploadIncomplete(`PUT ${target.label}?hashmap`, missingCount);
+}
+
+/** Sends missing blocks, each re-read from the file into a reused buffer. */
+class BlockSender {
+  blocksSent = 0;
+  bytesSent = 0;
+  bytesRead = 0;
+  readonly #indexByHash = new Map<string, number[]>();
+  readonly #empty: string;
+  #confirmed: number | undefined;
+
+  constructor(
+    readonly http: HttpClient,
+    readonly target: UploadTarget,
+    readonly path: string,
+    readonly map: FileHashmap,
+    readonly blockSize: number,
+    readonly algorithm: string,
+    readonly buffers: Buffer[],
+    readonly signal: AbortSignal,
+    readonly options: UploadFileOptions,
+  ) {
+    this.#empty = emptyBlockHash(algorithm);
+    map.hashes.forEach((h, i) => {
+      const list = this.#indexByHash.get(h);
+      if (list) list.push(i);
+      else this.#indexByHash.set(h, [i]);
+    });
+  }
+
+  #lengthOf(index: number): number {
+    return Math.min(this.blockSize, this.map.bytes - index * this.blockSize);
+  }
+
+  /** Bytes of the file covered by blocks with this hash. */
+  #bytesOf(hash: string): number {
+    let sum = 0;
+    for (const i of this.#indexByHash.get(hash) ?? []) sum += this.#lengthOf(i);
+    return sum;
+  }
+
+  async send(missing: string[], concurrency: number): Promise<void> {
+    const todo = [...new Set(missing)];
+    for (const h of todo) {
+      if (!this.#indexByHash.has(h)) {
+        throw new SynnefoError({
+          status: 409,
+          code: "invalidResponse",
+          message: `object-store asked for block ${h}, which is not in the hashmap`,
+          service: "object-store",
+          request: `PUT ${this.target.label}?hashmap`,
+        });
+      }
+    }
+    if (this.#confirmed === undefined) {
+      // First 409: every block Pithos did not ask for is already stored.
+      this.#confirmed = this.map.bytes;
+      for (const h of todo) this.#confirmed -= this.#bytesOf(h);
+      this.options.onProgress?.(this.#confirmed, this.map.bytes, "upload");
+    }
+    const fh = await open(this.path, "r");
+    try {
+      let next = 0;
+      let failure: unknown;
+      const worker = async (buf: Buffer) => {
+        while (next < todo.length && failure === undefined && !this.signal.aborted) {
+          const hash = todo[next++]!;
+          try {
+            await this.#sendOne(fh, hash, buf);
+          } catch (error) {
+            failure ??= error;
+          }
+        }
+      };
+      await Promise.all(this.buffers.slice(0, concurrency).map((buf) => worker(buf)));
+      if (failure !== undefined) throw failure;
+      this.signal.throwIfAborted();
+      const st = await fh.stat();
+      if (!sameFile(this.map.identity, { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino })) {
+        throw fileChanged(this.path);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async #sendOne(fh: FileHandle, hash: string, buf: Buffer): Promise<void> {
+    const index = this.#indexByHash.get(hash)![0]!;
+    const length = this.#lengthOf(index);
+    const block = buf.subarray(0, length);
+    if (hash === this.#empty) {
+      // Any all-zero block will do: no need to read the file.
+      block.fill(0);
+    } else {
+      const got = await readFully(fh, buf, length, index * this.blockSize);
+      this.bytesRead += got;
+      if (got !== length) throw fileChanged(this.path);
+    }
+    this.signal.throwIfAborted();
+    const res = await this.http.call({
+      method: "POST",
+      path: this.target.containerPath,
+      query: { update: true, format: "json" },
+      // Exactly this type: with a charset Pithos treats the POST as a metadata update.
+      headers: { "content-type": "application/octet-stream" },
+      body: block,
+      idempotent: true,
+      expect: [202],
+    });
+    const stored = parseHashList(res.text);
+    if (stored[0] !== hash) {
+      // Either the file changed since it was hashed or the server hashes differently.
+      throw hashMismatch(`POST ${this.target.label} block ${index}`, hash, stored[0] ?? "");
+    }
+    this.blocksSent++;
+    this.bytesSent += length;
+    this.#confirmed = (this.#confirmed ?? 0) + this.#bytesOf(hash);
+    this.options.onProgress?.(Math.min(this.#confirmed, this.map.bytes), this.map.bytes, "upload");
+  }
+}
+
+async function checkEtag(http: HttpClient, target: UploadTarget, etag: string, hash: string): Promise<void> {
+  if (etag === hash) return;
+  // PITHOS_UPDATE_MD5 deployments answer with an MD5 ETag; X-Object-Hash still holds the Merkle hash.
+  const head = await http.call({ method: "HEAD", path: target.objectPath });
+  const stored = head.headers["x-object-hash"] ?? "";
+  if (stored !== hash) throw hashMismatch(`PUT ${target.label}?hashmap`, hash, stored || etag);
+}
+
+function parseMissing(text: string, label: string): string[] {
+  const list = parseHashList(text);
+  if (list.length === 0) {
+    throw new SynnefoError({
+      status: 409,
+      code: "conflict",
+      message: `object-store refused the hashmap of ${label} without naming missing blocks`,
+      details: text.slice(0, 500),
+      service: "object-store",
+      request: `PUT ${label}?hashmap`,
+    });
+  }
+  return list;
+}
+
+/** A JSON array of hashes, or (text serialisation) one hash per line. */
+function parseHashList(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("[")) {
+    try {
+      const parsed = JSON.parse(trimmed) as unknown;
+      if (Array.isArray(parsed)) return parsed.map((h) => String(h).toLowerCase());
+    } catch {
+      return [];
+    }
+  }
+  return trimmed
+    .split("\n")
+    .map((l) => l.trim().toLowerCase())
+    .filter((l) => /^[0-9a-f]+$/.test(l));
+}
