@@ -137,9 +137,11 @@ export class StepTracker {
       }
     }
     total = Math.max(1, Math.round(total));
-    let fraction = Math.min(1, current / total);
-    if (fraction < this.#lastFraction) fraction = this.#lastFraction;
-    this.#lastFraction = fraction;
-    return { current: Math.round(fraction * total), total };
+    let rounded = Math.min(total, Math.round(current));
+    // Rounded up, so the reported ratio itself never shrinks.
+    if (rounded / total < this.#lastFraction)
+      rounded = Math.min(total, Math.ceil(this.#lastFraction * total));
+    this.#lastFraction = rounded / total;
+    return { current: rounded, total };
   }
 }
