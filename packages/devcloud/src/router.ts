@@ -77,7 +77,7 @@ export class Router {
         }
         const params: Record<string, string> = {};
         route.keys.forEach((key, i) => {
-          params[key] = decodeURIComponent(match[i + 1] ?? "");
+          params[key] = decodePathPart(match[i + 1] ?? "");
         });
         await route.handler({ req, res, params, query: url.searchParams, url });
         return;
@@ -85,5 +85,14 @@ export class Router {
     }
     if (allowed.size > 0) throw notAllowed([...allowed]);
     throw badRequest("API endpoint not found");
+  }
+}
+
+/** A path segment with its %-escapes decoded; a broken escape is a bad request, not a crash. */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw badRequest("Malformed request path");
   }
 }
