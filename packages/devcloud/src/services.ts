@@ -3,6 +3,7 @@ import { accountService } from "./account/index.ts";
 import { computeService } from "./compute/index.ts";
 import type { ServiceFactory } from "./context.ts";
 import { identityService } from "./identity/index.ts";
+import { imageService } from "./image/index.ts";
 import { objectStoreFactory } from "./object-store/index.ts";
 
 /** Each entry builds one service module; Pithos comes before Plankton, which reads its objects. */
@@ -11,4 +12,5 @@ export const SERVICE_FACTORIES: ServiceFactory[] = [
   accountService,
   computeService,
   objectStoreFactory,
+  imageService,
 ];

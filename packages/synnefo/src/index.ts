@@ -1,4 +1,6 @@
 /** @module @icaas/synnefo — typed clients for Astakos, Cyclades, Pithos and Plankton. */
+
+export { AstakosClient, type AstakosClientOptions, type AstakosUser } from "./astakos.ts";
 export {
   type FileHashmap,
   type FileIdentity,
@@ -7,6 +9,17 @@ export {
   hashFile,
   strippedLength,
 } from "./block-hasher.ts";
+export { type CatalogEntry, ServiceCatalog, type ServiceType, withVersion } from "./catalog.ts";
+export { type Connection, type ConnectOptions, connect } from "./connect.ts";
+export {
+  type ComputeImage,
+  type CreateServerRequest,
+  CycladesClient,
+  type CycladesClientOptions,
+  type Flavor,
+  isServerDeletedError,
+  type Server,
+} from "./cyclades.ts";
 export {
   faultNameFor,
   parseFault,
@@ -32,6 +45,13 @@ export {
 } from "./http.ts";
 export { DEFAULT_BLOCK_HASH, DEFAULT_BLOCK_SIZE, emptyBlockHash, merkleHash } from "./merkle.ts";
 export {
+  checkPersonality,
+  MAX_PERSONALITY,
+  MAX_PERSONALITY_SIZE,
+  type PersonalityFile,
+  personalityFile,
+} from "./personality.ts";
+export {
   type ContainerInfo,
   type ListOptions,
   type ObjectHashmap,
@@ -41,3 +61,12 @@ export {
 } from "./pithos.ts";
 export { fileChanged, hashMismatch, uploadIncomplete } from "./pithos-errors.ts";
 export { canonicalMetaKey, decodeHeaderValue, encodeHeaderValue } from "./pithos-meta.ts";
+export { PlanktonClient, type PlanktonClientOptions, type RegisterImageRequest } from "./plankton.ts";
+export {
+  type ImageInfo,
+  imageFromHeaders,
+  normalizePropertyKey,
+  parseLocation,
+  pithosLocation,
+  propertyHeader,
+} from "./plankton-headers.ts";

@@ -2,6 +2,7 @@
 
 import type { BootImage, PlanktonImages } from "../compute/images.ts";
 import type { DevcloudContext, ServiceModule } from "../context.ts";
+import { Router } from "../router.ts";
 import { PlanktonRegistry } from "./registry.ts";
 import { imageRouter } from "./routes.ts";
 
@@ -19,7 +20,12 @@ export function imageService(ctx: DevcloudContext): ImageModule {
   return {
     name: "image",
     registry,
-    routers: [imageRouter(ctx, registry, "/image/v1.0"), imageRouter(ctx, registry, "/image/v1")],
+    routers: [
+      imageRouter(ctx, registry, "/image/v1.0"),
+      imageRouter(ctx, registry, "/image/v1"),
+      // The catalog publishes `/image` without a version; anything else below it is Plankton's 400.
+      new Router("/image"),
+    ],
     async start() {
       registry.load();
     },
