@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { CycladesClient } from "@icaas/synnefo";
+import { CycladesClient, PithosClient } from "@icaas/synnefo";
 import { AGENT_IMAGE_ID, type DevcloudConfig, defaultConfig } from "../config.ts";
 import { type Devcloud, startDevcloud } from "../server.ts";
 import { UNLIMITED } from "./quotas.ts";
@@ -55,6 +55,16 @@ describe("GET /account/v1.0/quotas", () => {
     await cyclades.waitForStatus(inSystem.id, ["ACTIVE"], { intervalMs: 20 });
     await cyclades.action(inSystem.id, { shutdown: {} });
 
+    const pithos = new PithosClient({
+      storageUrl: `${cloud.url}/object-store/v1`,
+      account: USER.uuid,
+      token: USER.token,
+    });
+    await pithos.createContainer("mine");
+    await pithos.createContainer("theirs", { project: PROJECT });
+    await pithos.putObject("mine", "a", Buffer.alloc(1000, 1));
+    await pithos.putObject("theirs", "b", Buffer.alloc(300, 1));
+
     const res = await get("/quotas", USER.token);
     assert.equal(res.status, 200);
     const quotas = JSON.parse(res.text);
@@ -75,6 +85,8 @@ describe("GET /account/v1.0/quotas", () => {
     assert.equal(system["cyclades.disk"].limit, 100 * 2 ** 30);
     assert.equal(system["cyclades.ram"].limit, 4096 * 2 ** 20);
     assert.equal(system["pithos.diskspace"].limit, 5 * 2 ** 30);
+    assert.equal(system["pithos.diskspace"].usage, 1000);
+    assert.equal(quotas[PROJECT]["pithos.diskspace"].usage, 300);
     assert.equal(system["cyclades.floating_ip"].limit, UNLIMITED);
     const project = quotas[PROJECT];
     assert.equal(project["cyclades.vm"].usage, 1);

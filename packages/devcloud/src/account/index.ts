@@ -4,13 +4,14 @@ import type { DevUser } from "../config.ts";
 import type { DevcloudContext, ServiceModule } from "../context.ts";
 import { badRequest, unauthorized } from "../fault.ts";
 import { readBody, sendJson } from "../http-util.ts";
+import type { ObjectStoreModule } from "../object-store/index.ts";
 import { Router } from "../router.ts";
 import { tokenOf } from "../users.ts";
 import { limitsOf, RESOURCES, type Resource } from "./quotas.ts";
 
 export { limitsOf, overLimitDetails, RESOURCE_NAMES, RESOURCES, type Resource, UNLIMITED } from "./quotas.ts";
 
-/** Usage a module charges to (user, project); compute and object-store provide it when present. */
+/** Usage charged to (user, project): compute offers it, the object-store usage is summed from its containers. */
 export interface UsageSource {
   usage(userUuid: string, project: string): Partial<Record<Resource, number>>;
 }
@@ -102,11 +103,10 @@ function astakosUser(ctx: DevcloudContext, req: IncomingMessage, url: URL): DevU
 export function quotasOf(ctx: DevcloudContext, user: DevUser): Record<string, Record<string, unknown>> {
   const limits = limitsOf(user);
   const sources: UsageSource[] = [];
-  for (const name of ["compute", "object-store"] as const) {
-    const source = optionalModule(ctx, name);
-    const candidate = source as (ServiceModule & Partial<UsageSource>) | undefined;
-    if (candidate && typeof candidate.usage === "function") sources.push(candidate as UsageSource);
-  }
+  const compute = optionalModule(ctx, "compute") as (ServiceModule & Partial<UsageSource>) | undefined;
+  if (compute && typeof compute.usage === "function") sources.push(compute as UsageSource);
+  const pithos = optionalModule(ctx, "object-store") as ObjectStoreModule | undefined;
+  if (pithos?.store) sources.push(pithosUsage(pithos));
   const out: Record<string, Record<string, unknown>> = {};
   for (const project of ctx.users.projectsOf(user)) {
     const usage: Partial<Record<Resource, number>> = {};
@@ -129,6 +129,18 @@ export function quotasOf(ctx: DevcloudContext, user: DevUser): Record<string, Re
     out[project] = row;
   }
   return out;
+}
+
+/** Storage is charged to the project of each container (`X-Container-Policy-Project`). */
+function pithosUsage(pithos: ObjectStoreModule): UsageSource {
+  return {
+    usage(userUuid, project) {
+      let bytes = 0;
+      for (const [, container] of pithos.store.index.containers(userUuid))
+        if ((container.policy.project || userUuid) === project) bytes += container.bytes;
+      return { "pithos.diskspace": bytes };
+    },
+  };
 }
 
 function optionalModule(ctx: DevcloudContext, name: "compute" | "object-store"): ServiceModule | undefined {
