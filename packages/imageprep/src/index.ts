@@ -1,2 +1,34 @@
-/** @module @icaas/imageprep */
-export {};
+/** @module @icaas/imageprep — inspects, prepares and shrinks raw disk images without a VM, as root or not. */
+export { discardFreeBlocks, repairFilesystem } from "./discard.ts";
+export { type DistroFamily, detectDistro } from "./distro.ts";
+export { ImagePrepError, type ImagePrepErrorCode, isImagePrepError } from "./errors.ts";
+export {
+  type DirEntry,
+  type ExtFs,
+  type ExtStat,
+  type Ownership,
+  openExtFs,
+  type WalkEntry,
+  withExtFs,
+} from "./ext-fs.ts";
+export { type FirstBootAction, renderFirstBootScript } from "./first-boot.ts";
+export { type FilesystemInfo, type FilesystemType, probeFilesystem } from "./fs-probe.ts";
+export {
+  type InspectedPartition,
+  type Inspection,
+  inspectImage,
+  type OsInfo,
+  type PackageManager,
+  type RootInfo,
+} from "./inspect.ts";
+export { initialMetadata, remoteConnection, sortOrder } from "./metadata.ts";
+export {
+  type Partition,
+  type PartitionTable,
+  type PartitionTableLabel,
+  readPartitionTable,
+} from "./partitions.ts";
+export { type PrepareOptions, type PrepareResult, type Progress, prepareImage } from "./prepare.ts";
+export { type ShrinkOptions, type ShrinkResult, shrinkImage } from "./shrink.ts";
+export { listTasks, resolveParams, selectTasks, type TaskInfo } from "./tasks/index.ts";
+export type { ParamValue, TaskParam, TaskResult } from "./tasks/types.ts";

@@ -105,6 +105,16 @@ async function readKernel(fs: ExtFs): Promise<string | undefined> {
   return versions.at(-1);
 }
 
+/** Whether sshd is installed and starts at boot, and the port and root policy it would use. */
+export async function sshdState(fs: ExtFs, init: InitSystem): Promise<OsInfo["sshd"]> {
+  const config = await readSshdConfig(fs);
+  const installed = (await fs.isFile("/usr/sbin/sshd")) || (await fs.isFile("/sbin/sshd"));
+  // Bitnami's own switch: ssh.service does not start while this file exists (current Debian images).
+  const blocked = await fs.isFile("/etc/ssh/sshd_not_to_be_run");
+  const enabled = installed && !blocked && (await isServiceEnabled(fs, "sshd", init));
+  return { installed, enabled, port: config.port, permitRootLogin: config.permitRootLogin };
+}
+
 /**
  * Describes the OS whose root filesystem `fs` is: distribution and version, kernel, users who can log
  * in, init system, sshd, NetworkManager, cloud-init and Bitnami.
@@ -118,11 +128,6 @@ export async function inspectOs(fs: ExtFs): Promise<OsInfo> {
   });
   const distro = detectDistro(files);
   const init = await detectInit(fs);
-  const sshdConfig = await readSshdConfig(fs);
-  const sshdInstalled = (await fs.isFile("/usr/sbin/sshd")) || (await fs.isFile("/sbin/sshd"));
-  // Bitnami's own switch: ssh.service does not start while this file exists (current Debian images).
-  const sshdBlocked = await fs.isFile("/etc/ssh/sshd_not_to_be_run");
-  const sshdEnabled = sshdInstalled && !sshdBlocked && (await isServiceEnabled(fs, "sshd", init));
   const nmInstalled =
     (await fs.isFile("/usr/sbin/NetworkManager")) || (await fs.isFile("/usr/bin/NetworkManager"));
   const nmEnabled = nmInstalled && (await isServiceEnabled(fs, "NetworkManager", init));
@@ -142,12 +147,7 @@ export async function inspectOs(fs: ExtFs): Promise<OsInfo> {
     description: distro.description,
     users: loginUsers(files["/etc/passwd"] ?? "", files["/etc/shadow"] ?? ""),
     init,
-    sshd: {
-      installed: sshdInstalled,
-      enabled: sshdEnabled,
-      port: sshdConfig.port,
-      permitRootLogin: sshdConfig.permitRootLogin,
-    },
+    sshd: await sshdState(fs, init),
     networkManager: { installed: nmInstalled, enabled: nmEnabled },
     cloudInit: await inspectCloudInit(fs, init),
   };

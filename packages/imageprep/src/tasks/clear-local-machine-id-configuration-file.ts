@@ -1,0 +1,20 @@
+/** @module tasks/clear-local-machine-id-configuration-file — empties /etc/machine-id so each machine makes its own. */
+import type { Task } from "./types.ts";
+import { outcome } from "./types.ts";
+
+export const clearLocalMachineIdConfigurationFile: Task = {
+  name: "clear-local-machine-id-configuration-file",
+  description: "Empty /etc/machine-id and /var/lib/dbus/machine-id (regenerated at next boot)",
+  enabledByDefault: true,
+  stage: "prepare",
+  async run({ fs }) {
+    const changes: string[] = [];
+    for (const path of ["/etc/machine-id", "/var/lib/dbus/machine-id"]) {
+      const st = await fs.stat(path);
+      if (st?.type !== "file" || st.size === 0) continue;
+      await fs.truncate(path);
+      changes.push(`emptied ${path}`);
+    }
+    return outcome(changes, "no machine id found");
+  },
+};
