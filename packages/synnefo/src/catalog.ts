@@ -56,7 +56,9 @@ export class ServiceCatalog {
   /** The base URL of a service type, without a trailing slash and with its API version. */
   endpoint(type: ServiceType): string {
     const entry = this.entries.find((e) => e.type === type);
-    const raw = entry?.endpoints.find((e) => typeof e.publicURL === "string")?.publicURL;
+    const raw = entry?.endpoints.find(
+      (e) => typeof e.publicURL === "string" && e.publicURL !== "",
+    )?.publicURL;
     if (!raw) {
       throw new SynnefoError({
         status: 0,
