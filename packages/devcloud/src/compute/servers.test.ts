@@ -453,6 +453,9 @@ describe("authentication", () => {
       }),
     );
     await assert.rejects(compute("bad-token").listServers(), { status: 401, code: "unauthorized" });
+    const query = await fetch(`${cloud.url}/compute/v2.0/servers?X-Auth-Token=${DEMO_TOKEN}`);
+    assert.equal(query.status, 200, "the token may also come as a query parameter");
+    await query.arrayBuffer();
   });
 
   it("answers wrong methods with 405 and unknown paths with 400", async () => {
