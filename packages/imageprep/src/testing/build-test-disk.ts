@@ -148,9 +148,10 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
       const text = await readFile(fstab, "utf8");
       await writeFile(
         fstab,
-        text
-          .replace(/^\/dev\/sda1(\s)/m, `/dev/sda${rootNumber}$1`)
-          .replace(/^\/dev\/sda2(\s)/m, `/dev/sda${swapNumber}$1`),
+        text.replace(
+          /^\/dev\/sda([12])(\s)/gm,
+          (_m, n: string, sp: string) => `/dev/sda${n === "1" ? rootNumber : swapNumber}${sp}`,
+        ),
       );
     } catch {
       // A fixture without fstab is an image without an OS, which some tests want.

@@ -9,3 +9,4 @@ export {
 } from "./build-disk.ts";
 export { buildTestDisk, FIXTURES_DIR, type TestDisk, type TestDiskOptions } from "./build-test-disk.ts";
 export { fileContains, type GuestStat, guestCat, guestLs, guestStat } from "./guest.ts";
+export { verifyPreparedDebian } from "./verify-prepared.ts";
