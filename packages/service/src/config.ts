@@ -230,7 +230,7 @@ function describe(schema: TSchema | undefined, fallback: string): string {
     return `expected a number${schema.minimum !== undefined ? ` ≥ ${schema.minimum}` : ""}`;
   if (schema.type === "boolean") return "expected true or false";
   if (schema.type === "string" && schema.pattern === "^https?://") return "expected an http(s) URL";
-  if (schema.anyOf && schema.anyOf.every((s: TSchema) => s.const !== undefined))
+  if (schema.anyOf?.every((s: TSchema) => s.const !== undefined))
     return `expected one of ${schema.anyOf.map((s: TSchema) => s.const).join(", ")}`;
   return fallback.toLowerCase().startsWith("expected") ? fallback : `expected ${fallback.toLowerCase()}`;
 }

@@ -210,7 +210,7 @@ export class BuildRepository {
         .select(["status", "status_details"])
         .where("id", "=", id)
         .executeTakeFirst();
-      if (!row || row.status !== "CREATING") return false;
+      if (row?.status !== "CREATING") return false;
       const details = {
         ...parseObject(row.status_details),
         ...options.detailsExtra,

@@ -34,32 +34,32 @@ export interface BuildsTable {
   status: BuildStatus;
   /** JSON object: `details` text, `agent-progress`, … merged on every update. */
   status_details: string;
-  progress: number;
+  progress: Generated<number>;
   /** JSON array of the agent's steps. */
-  steps: string;
+  steps: Generated<string>;
   /** JSON `{code, message, step?, hint?}` or null. */
   error: string | null;
   image_id: string | null;
   image_location: string | null;
   /** JSON array of the agent's last log lines. */
-  log_tail: string;
+  log_tail: Generated<string>;
   created_at: number;
   updated_at: number;
   finished_at: number | null;
-  deleted: number;
+  deleted: Generated<number>;
   deleted_at: number | null;
   /** The token the build was created with, sealed (the VM is created and destroyed with it). */
   user_token_sealed: string;
   /** The manifest nonce, sealed (it is written into the VM again if the create call is retried). */
   nonce_sealed: string;
   nonce_hash: string;
-  nonce_used: number;
+  nonce_used: Generated<number>;
   manifest_fetched_at: number | null;
   /** sha256 of the agent token; the token itself is generated when the manifest is served. */
   agent_token_hash: string | null;
   last_report_at: number | null;
   vm_id: string | null;
-  vm_state: VmState;
+  vm_state: Generated<VmState>;
   vm_name: string | null;
   idempotency_key: string | null;
   request_hash: string | null;

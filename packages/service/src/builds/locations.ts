@@ -1,0 +1,45 @@
+/** @module builds/locations — where a build's image and log go in Pithos when the request does not say. */
+
+export interface Location {
+  container: string;
+  object: string;
+  account?: string;
+}
+
+export const DEFAULT_IMAGE_CONTAINER = "images";
+export const DEFAULT_LOG_CONTAINER = "icaas";
+
+/** A Pithos-friendly object name from a build name: `My Ubuntu 24.04!` → `my-ubuntu-24.04`. */
+export function slug(name: string): string {
+  const s = name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[-.]+|[-.]+$/g, "")
+    .slice(0, 100);
+  return s || "image";
+}
+
+/**
+ * Fills the image and log locations: container `images` / `icaas`, objects `<slug>-<id>.diskdump`
+ * and `<slug>-<id>.log` (the id keeps two builds of one name apart; snf-mkimage refused to overwrite).
+ */
+export function resolveLocations(
+  id: number,
+  name: string,
+  image: Partial<Location> | undefined,
+  log: Partial<Location> | undefined,
+): { image: Location; log: Location } {
+  const base = `${slug(name)}-${id}`;
+  const fill = (given: Partial<Location> | undefined, container: string, object: string): Location => ({
+    ...given,
+    container: given?.container || container,
+    object: given?.object || object,
+    ...(given?.account ? { account: given.account } : {}),
+  });
+  return {
+    image: fill(image, DEFAULT_IMAGE_CONTAINER, `${base}.diskdump`),
+    log: fill(log, DEFAULT_LOG_CONTAINER, `${base}.log`),
+  };
+}

@@ -1,0 +1,54 @@
+/** @module builds/manifest — the one-time manifest an agent fetches: what to build and how to report. */
+import type { BuildRow } from "../db/schema.ts";
+import type { Manifest } from "../http/schemas.ts";
+import type { Location } from "./locations.ts";
+
+export interface ManifestSettings {
+  /** `<publicUrl>/icaas` */
+  endpoint: string;
+  authUrl: string;
+  insecure: boolean;
+  progressHeuristic: number;
+  progressIntervalSeconds: number;
+  maxDownloadBytes?: number;
+  buildTimeoutSeconds: number;
+}
+
+/**
+ * The manifest of the original (progress, image, service, synnefo, log sections, string booleans as
+ * the shell agent expected) plus `checksum` and `limits`. Optional keys appear only when set.
+ */
+export function buildManifest(
+  row: BuildRow,
+  secrets: { agentToken: string; userToken: string },
+  settings: ManifestSettings,
+): Manifest {
+  const image = JSON.parse(row.image) as Location;
+  const log = JSON.parse(row.log) as Location;
+  return {
+    manifest: {
+      progress: { heuristic: settings.progressHeuristic, interval: settings.progressIntervalSeconds },
+      image: {
+        src: row.src,
+        name: row.name,
+        container: image.container,
+        object: image.object,
+        ...(row.public === 1 ? { public: "True" } : {}),
+        ...(row.description ? { description: row.description } : {}),
+        ...(row.checksum ? { checksum: row.checksum } : {}),
+        ...(image.account ? { account: image.account } : {}),
+      },
+      service: {
+        status: `${settings.endpoint}/builds/agent/${row.id}`,
+        token: secrets.agentToken,
+        insecure: settings.insecure ? "True" : "False",
+      },
+      synnefo: { url: settings.authUrl, token: secrets.userToken },
+      log: { container: log.container, object: log.object, ...(log.account ? { account: log.account } : {}) },
+      limits: {
+        ...(settings.maxDownloadBytes ? { max_download_bytes: settings.maxDownloadBytes } : {}),
+        build_timeout_seconds: settings.buildTimeoutSeconds,
+      },
+    },
+  };
+}

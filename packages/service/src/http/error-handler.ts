@@ -1,0 +1,87 @@
+/** @module http/error-handler — the one place errors become HTTP answers `{message, status, code}`. */
+import type {
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaValidationError,
+} from "fastify";
+import { ApiError, errors } from "../errors.ts";
+
+/** Turns a route's schema-validation errors into the API error the original would have given. */
+export type ValidationMapper = (
+  validation: FastifySchemaValidationError[],
+  context: string | undefined,
+) => ApiError | undefined;
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Maps this route's validation errors; the generic `invalid_parameter` answer is used otherwise. */
+    validationErrors?: ValidationMapper;
+  }
+}
+
+/** The dotted path of a validation error: `build.image.container`, `limit`, … */
+export function errorPath(error: FastifySchemaValidationError): string {
+  const base = error.instancePath
+    .split("/")
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const missing = (error.params as { missingProperty?: string }).missingProperty;
+  if (error.keyword === "required" && missing) base.push(missing);
+  return base.join(".");
+}
+
+/** The generic answer: which parameter, and why, in words. */
+export function genericValidationError(
+  validation: FastifySchemaValidationError[],
+  context?: string,
+): ApiError {
+  const first = validation[0];
+  if (!first) return errors.invalidParameter(context ?? "request", "invalid");
+  const path = errorPath(first) || context || "body";
+  const reason = first.keyword === "required" ? "is required" : (first.message ?? "is invalid");
+  return errors.invalidParameter(path, reason);
+}
+
+/** Fastify's own error codes, mapped onto the catalogue. */
+function fromFastify(error: FastifyError): ApiError | undefined {
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return errors.bodyTooLarge();
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return errors.invalidJson();
+    default:
+      return undefined;
+  }
+}
+
+export function toApiError(error: unknown, request: FastifyRequest): ApiError {
+  if (error instanceof ApiError) return error;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const mapper = request.routeOptions.config?.validationErrors;
+    return (
+      mapper?.(fastifyError.validation, fastifyError.validationContext) ??
+      genericValidationError(fastifyError.validation, fastifyError.validationContext)
+    );
+  }
+  const known = fromFastify(fastifyError);
+  if (known) return known;
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500)
+    return new ApiError(status, "bad_request", fastifyError.message);
+  return errors.internal();
+}
+
+/** Installs the error and not-found handlers. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply: FastifyReply) => {
+    const api = toApiError(error, request);
+    if (api.status >= 500 && !(error instanceof ApiError))
+      request.log.error({ err: error }, "request failed");
+    reply.code(api.status).headers(api.headers).send(api.toJSON());
+  });
+}
