@@ -4,7 +4,9 @@ import type { StepWeight } from "../step-tracker.ts";
 import { convertStep } from "./convert.ts";
 import { downloadStep } from "./download.ts";
 import { inspectStep } from "./inspect.ts";
+import { prepareStep } from "./prepare.ts";
 import { registerStep } from "./register.ts";
+import { shrinkStep } from "./shrink.ts";
 import type { StepDefinition } from "./step.ts";
 import { unpackStep } from "./unpack.ts";
 import { uploadStep } from "./upload.ts";
@@ -15,6 +17,8 @@ export const BUILD_STEPS: StepDefinition[] = [
   unpackStep,
   inspectStep,
   convertStep,
+  prepareStep,
+  shrinkStep,
   uploadStep,
   registerStep,
 ];

@@ -28,6 +28,8 @@ export interface BuildState {
   rawBytes?: number;
   /** Image metadata for Plankton (OSFAMILY, ROOT_PARTITION, USERS, …). */
   metadata?: Record<string, string>;
+  /** False when preparation turned the shrink task off. */
+  shrinkWanted?: boolean;
   upload?: { container: string; object: string; bytes: number; etag?: string };
   location?: string;
   image?: ImageInfo;

@@ -1,4 +1,5 @@
 /** @module @icaas/agent/testing — helpers for tests of the agent and of whole builds. */
+export { type BitnamiZip, makeBitnamiZip } from "./bitnami-zip.ts";
 export {
   type SourceFile,
   type SourceRequest,
