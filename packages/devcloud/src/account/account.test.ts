@@ -114,6 +114,20 @@ describe("GET /account/v1.0/quotas", () => {
   });
 });
 
+describe("account API strays", () => {
+  it("answers unknown paths with 400 and wrong methods with 405", async () => {
+    const stray = await get("/projects-of-mars", USER.token);
+    assert.deepEqual(stray, {
+      status: 400,
+      text: JSON.stringify({ badRequest: { code: 400, message: "API endpoint not found", details: "" } }),
+    });
+    const wrong = await fetch(`${cloud.url}/account/v1.0/quotas`, { method: "DELETE" });
+    assert.equal(wrong.status, 405);
+    assert.equal(wrong.headers.get("allow"), "GET");
+    await wrong.arrayBuffer();
+  });
+});
+
 describe("GET /account/v1.0/resources", () => {
   it("describes the resources without a token", async () => {
     const res = await get("/resources");
