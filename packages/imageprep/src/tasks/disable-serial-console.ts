@@ -7,7 +7,7 @@ const SERIAL = /(\s+(console=tty[SU]|earlyprintk=(serial|ttyS))[^\s"']*)+/g;
 
 /** The command line without serial console options. */
 export function withoutSerial(cmdline: string): string {
-  return ` ${cmdline}`.replace(SERIAL, " ").replace(/\s+$/, "").slice(1);
+  return ` ${cmdline}`.replace(SERIAL, "").replace(/\s+$/, "").slice(1);
 }
 
 export const disableSerialConsole: Task = {
@@ -17,7 +17,7 @@ export const disableSerialConsole: Task = {
   stage: "prepare",
   async run({ fs }) {
     const changes = (
-      await editKernelCommandLines(fs, (line) => line.replace(SERIAL, " ").replace(/\s+$/, ""))
+      await editKernelCommandLines(fs, (line) => line.replace(SERIAL, "").replace(/\s+$/, ""))
     ).map((f) => `${f}: serial console removed`);
     const text = await fs.readText(DEFAULT_GRUB);
     if (text !== undefined) {

@@ -1,5 +1,16 @@
 /** @module testing/build-test-disk — builds a small bootable-looking Linux disk image from a fixture tree in the repo. */
-import { appendFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -61,17 +72,29 @@ interface AttrRule {
   dir: boolean;
 }
 
-async function readAttrs(fixtureDir: string): Promise<AttrRule[]> {
+interface LinkRule {
+  path: string;
+  target: string;
+}
+
+/** Reads `<fixture>.attrs`: modes and owners, directories git cannot keep, and symbolic links. */
+async function readAttrs(fixtureDir: string): Promise<{ rules: AttrRule[]; links: LinkRule[] }> {
   let text: string;
   try {
     text = await readFile(`${fixtureDir.replace(/\/$/, "")}.attrs`, "utf8");
   } catch {
-    return [];
+    return { rules: [], links: [] };
   }
   const rules: AttrRule[] = [];
+  const links: LinkRule[] = [];
   for (const raw of text.split("\n")) {
     const line = raw.replace(/#.*/, "").trim();
     if (!line) continue;
+    if (line.startsWith("link ")) {
+      const [, path, target] = line.split(/\s+/) as [string, string, string];
+      links.push({ path, target });
+      continue;
+    }
     const [mode, uid, gid, path] = line.split(/\s+/) as [string, string, string, string];
     const dir = mode.startsWith("d");
     rules.push({
@@ -82,7 +105,7 @@ async function readAttrs(fixtureDir: string): Promise<AttrRule[]> {
       dir,
     });
   }
-  return rules;
+  return { rules, links };
 }
 
 async function walkHost(
@@ -136,6 +159,11 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
   try {
     const tree = join(work, "root");
     await cp(fixtureDir, tree, { recursive: true, verbatimSymlinks: true });
+    const { rules: attrs, links } = await readAttrs(fixtureDir);
+    for (const l of links) {
+      await mkdir(dirname(join(tree, l.path)), { recursive: true });
+      await symlink(l.target, join(tree, l.path));
+    }
     if (options.extraTree) await cp(options.extraTree, tree, { recursive: true, verbatimSymlinks: true });
     for (const p of options.omit ?? []) await rm(join(tree, p), { recursive: true, force: true });
     for (const [p, data] of Object.entries(options.extraFiles ?? {})) {
@@ -167,7 +195,6 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
       await mkdir(join(tree, "tmp"), { recursive: true });
       await writeFile(join(tree, "tmp/secret.txt"), `${options.marker}\n`);
     }
-    const attrs = await readAttrs(fixtureDir);
     for (const a of attrs) if (a.dir) await mkdir(join(tree, a.path), { recursive: true });
 
     const parts: PartitionSpec[] = [];
