@@ -114,7 +114,7 @@ describe("manifest", () => {
         "container = images",
         "object = y.raw",
         "public = False",
-        "checksum = sha256:" + "ab".repeat(32),
+        `checksum = sha256:${"ab".repeat(32)}`,
         "[log]",
         "container = icaas",
         "object = y.log",
