@@ -162,7 +162,11 @@ const FOREIGN_ENV = new Set(["ICAAS_CONFIG", "ICAAS_DEMO_DATA", "ICAAS_URL", "IC
 
 function convertEnv(key: keyof ServiceConfig, raw: string): unknown {
   const type = (ConfigSchema.properties[key] as TSchema).type;
-  if (type === "integer" || type === "number") return raw.trim() === "" ? raw : Number(raw);
+  if (type === "integer" || type === "number") {
+    const n = Number(raw);
+    // Not a number: keep the text, so the error shows what was given.
+    return raw.trim() === "" || Number.isNaN(n) ? raw : n;
+  }
   if (type === "boolean") {
     const v = raw.trim().toLowerCase();
     if (["1", "true", "yes", "on"].includes(v)) return true;
