@@ -63,6 +63,8 @@ export interface ExtFs {
   writeFile(path: string, data: string | Buffer, ownership?: Ownership): Promise<void>;
   /** Empties a regular file in place (same inode, mode, owner, attributes). */
   truncate(path: string): Promise<void>;
+  /** {@link truncate} for many files in one pass. */
+  truncateFiles(paths: string[]): Promise<void>;
   /** Removes a file or link; false when it was not there. */
   remove(path: string): Promise<boolean>;
   /** Removes each path and everything below it (rm -rf); returns how many entries went. */
@@ -193,6 +195,8 @@ class DebugfsExtFs implements ExtFs {
   private queue: Promise<unknown> = Promise.resolve();
   /** Directory listings by real path; any write empties it. */
   private listings = new Map<string, DirEntry[] | undefined>();
+  /** Symbolic link targets by real path; forgotten like listings. */
+  private links = new Map<string, string>();
 
   constructor(image: string, offset: number) {
     this.image = image;
@@ -208,8 +212,15 @@ class DebugfsExtFs implements ExtFs {
       await hostSymlink(this.image, device);
     }
     this.spec = this.offset > 0 ? `${device}?offset=${this.offset}` : device;
-    const probe = await this.run(["stats -h"], false).catch((e: unknown) => {
-      if (e instanceof ImagePrepError && e.code === "tool_failed") return undefined;
+    const probe = await this.run(["stats -h"]).catch((e: unknown) => {
+      // debugfs exits 1 when the bytes at the offset are not an ext superblock; a missing debugfs is another matter.
+      if (
+        e instanceof ImagePrepError &&
+        e.code === "tool_failed" &&
+        !/not installed|could not start/.test(e.message)
+      ) {
+        return undefined;
+      }
       throw e;
     });
     if (!/Filesystem magic number:\s+0xEF53/.test(probe?.sections[0] ?? "")) {
@@ -226,9 +237,10 @@ class DebugfsExtFs implements ExtFs {
   }
 
   /** Runs one debugfs batch; returns each command's output in order. Batches never overlap. */
-  private run(commands: string[], write: boolean): Promise<{ sections: string[]; stderr: string }> {
+  private run(commands: string[], touched?: string[]): Promise<{ sections: string[]; stderr: string }> {
+    const write = touched !== undefined;
     const task = this.queue.then(async () => {
-      if (write) this.listings.clear();
+      if (touched) this.forget(touched);
       const args = [...(write ? ["-w"] : []), "-f", "-", this.spec];
       const r = await runTool("debugfs", args, {
         input: `${commands.join("\n")}\n`,
@@ -268,14 +280,23 @@ class DebugfsExtFs implements ExtFs {
     return task;
   }
 
+  /** Drops what is cached about these paths, their parents and everything below them. */
+  private forget(paths: string[]): void {
+    for (const p of paths) {
+      const parent = parentOf(p);
+      for (const cache of [this.listings, this.links] as Map<string, unknown>[]) {
+        for (const key of [...cache.keys()]) {
+          if (key === p || key === parent || key.startsWith(`${p}/`)) cache.delete(key);
+        }
+      }
+    }
+  }
+
   private async listMany(dirs: string[]): Promise<Array<DirEntry[] | undefined>> {
     const missing = dirs.filter((d) => !this.listings.has(d));
     const unique = [...new Set(missing)];
     if (unique.length > 0) {
-      const { sections } = await this.run(
-        unique.map((d) => `ls -p ${q(d)}`),
-        false,
-      );
+      const { sections } = await this.run(unique.map((d) => `ls -p ${q(d)}`));
       unique.forEach((d, i) => {
         const text = sections[i] ?? "";
         const entries = text
@@ -296,18 +317,24 @@ class DebugfsExtFs implements ExtFs {
   }
 
   private async linkTarget(realPath: string): Promise<string> {
-    const { sections } = await this.run([`stat ${q(realPath)}`], false);
+    const cached = this.links.get(realPath);
+    if (cached !== undefined) return cached;
+    const { sections } = await this.run([`stat ${q(realPath)}`]);
     const text = sections[0] ?? "";
     const fast = /Fast link dest: "(.*)"\s*$/m.exec(text);
-    if (fast) return fast[1] ?? "";
-    // Long targets live in a data block, which dump copies out like file contents.
-    const host = this.hostFile();
-    await this.run([`dump ${q(realPath)} ${q(host)}`], false);
-    try {
-      return (await readFile(host)).toString("latin1");
-    } finally {
-      await rm(host, { force: true });
+    let target = fast?.[1];
+    if (target === undefined) {
+      // Long targets live in a data block, which dump copies out like file contents.
+      const host = this.hostFile();
+      await this.run([`dump ${q(realPath)} ${q(host)}`]);
+      try {
+        target = (await readFile(host)).toString("latin1");
+      } finally {
+        await rm(host, { force: true });
+      }
     }
+    this.links.set(realPath, target);
+    return target;
   }
 
   /**
@@ -409,11 +436,7 @@ class DebugfsExtFs implements ExtFs {
     }
     const wanted = reals.map((r) => (r === undefined ? undefined : { real: r, host: this.hostFile() }));
     const jobs = wanted.filter((w): w is { real: string; host: string } => w !== undefined);
-    if (jobs.length > 0)
-      await this.run(
-        jobs.map((j) => `dump ${q(j.real)} ${q(j.host)}`),
-        false,
-      );
+    if (jobs.length > 0) await this.run(jobs.map((j) => `dump ${q(j.real)} ${q(j.host)}`));
     const out: Array<Buffer | undefined> = [];
     for (const w of wanted) {
       if (!w) {
@@ -472,7 +495,7 @@ class DebugfsExtFs implements ExtFs {
   }
 
   private async xattrNames(real: string): Promise<string[]> {
-    const { sections } = await this.run([`ea_list ${q(real)}`], false);
+    const { sections } = await this.run([`ea_list ${q(real)}`]);
     const names: string[] = [];
     for (const line of (sections[0] ?? "").split("\n")) {
       const m = /^ {2}(\S+) \(\d+\)/.exec(line);
@@ -513,7 +536,7 @@ class DebugfsExtFs implements ExtFs {
     );
     for (const s of saved) cmds.push(`ea_set -f ${q(s.host)} ${q(real)} ${q(s.name)}`);
     try {
-      await this.run(cmds, true);
+      await this.run(cmds, [real]);
     } finally {
       await rm(host, { force: true });
       for (const s of saved) await rm(s.host, { force: true });
@@ -521,12 +544,22 @@ class DebugfsExtFs implements ExtFs {
   }
 
   async truncate(path: string): Promise<void> {
-    const r = await this.resolve(path, true);
-    const st = r.exists ? await this.statReal(r.path) : undefined;
-    if (st?.type !== "file")
-      throw new ImagePrepError("not_found", `${path} is not a regular file in the guest`);
-    if (st.size === 0) return;
-    await this.run([`punch ${q(r.path)} 0`, `sif ${q(r.path)} size 0`], true);
+    await this.truncateFiles([path]);
+  }
+
+  async truncateFiles(paths: string[]): Promise<void> {
+    const cmds: string[] = [];
+    const touched: string[] = [];
+    for (const path of paths) {
+      const r = await this.resolve(path, true);
+      const st = r.exists ? await this.statReal(r.path) : undefined;
+      if (st?.type !== "file")
+        throw new ImagePrepError("not_found", `${path} is not a regular file in the guest`);
+      if (st.size === 0 || touched.includes(r.path)) continue;
+      cmds.push(`punch ${q(r.path)} 0`, `sif ${q(r.path)} size 0`);
+      touched.push(r.path);
+    }
+    if (cmds.length > 0) await this.run(cmds, touched);
   }
 
   async remove(path: string): Promise<boolean> {
@@ -535,17 +568,19 @@ class DebugfsExtFs implements ExtFs {
     if (!st) return false;
     if (st.type === "dir")
       throw new ImagePrepError("invalid_option", `${path} is a directory; use removeTrees`);
-    await this.run([`rm ${q(r.path)}`], true);
+    await this.run([`rm ${q(r.path)}`], [r.path]);
     return true;
   }
 
   async removeTrees(paths: string[]): Promise<number> {
     const cmds: string[] = [];
+    const touched: string[] = [];
     let count = 0;
     for (const p of paths) {
       const r = await this.resolve(p, false);
       const st = r.exists ? await this.statReal(r.path) : undefined;
       if (!st || r.path === "/") continue;
+      touched.push(r.path);
       if (st.type !== "dir") {
         cmds.push(`rm ${q(r.path)}`);
         count += 1;
@@ -559,7 +594,7 @@ class DebugfsExtFs implements ExtFs {
       for (const d of [...dirs, r.path]) cmds.push(`rmdir ${q(d)}`);
       count += below.length + 1;
     }
-    if (cmds.length > 0) await this.run(cmds, true);
+    if (cmds.length > 0) await this.run(cmds, touched);
     return count;
   }
 
@@ -585,7 +620,7 @@ class DebugfsExtFs implements ExtFs {
         `sif ${q(real)} uid ${ownership.uid ?? 0}`,
         `sif ${q(real)} gid ${ownership.gid ?? 0}`,
       ],
-      true,
+      [real],
     );
   }
 
@@ -601,7 +636,7 @@ class DebugfsExtFs implements ExtFs {
         `sif ${q(real)} uid ${ownership.uid ?? 0}`,
         `sif ${q(real)} gid ${ownership.gid ?? 0}`,
       ],
-      true,
+      [real],
     );
   }
 
@@ -609,13 +644,13 @@ class DebugfsExtFs implements ExtFs {
     const r = await this.resolve(path, true);
     const st = r.exists ? await this.statReal(r.path) : undefined;
     if (!st) throw new ImagePrepError("not_found", `${path} does not exist in the guest`);
-    await this.run([`sif ${q(r.path)} mode ${octal(TYPE_BITS[st.type] | (mode & 0o7777))}`], true);
+    await this.run([`sif ${q(r.path)} mode ${octal(TYPE_BITS[st.type] | (mode & 0o7777))}`], [r.path]);
   }
 
   async chown(path: string, uid: number, gid: number): Promise<void> {
     const r = await this.resolve(path, true);
     if (!r.exists) throw new ImagePrepError("not_found", `${path} does not exist in the guest`);
-    await this.run([`sif ${q(r.path)} uid ${uid}`, `sif ${q(r.path)} gid ${gid}`], true);
+    await this.run([`sif ${q(r.path)} uid ${uid}`, `sif ${q(r.path)} gid ${gid}`], [r.path]);
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -635,6 +670,6 @@ class DebugfsExtFs implements ExtFs {
     }
     // debugfs's ln and unlink leave link counts alone, so the pair moves the entry and keeps the count.
     cmds.push(`ln ${q(src.path)} ${q(real)}`, `unlink ${q(src.path)}`);
-    await this.run(cmds, true);
+    await this.run(cmds, [src.path, real]);
   }
 }
