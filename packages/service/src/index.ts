@@ -1,2 +1,16 @@
-/** @module @icaas/service */
-export {};
+/** @module @icaas/service — the ICaaS REST API, its database, the agent VM lifecycle and the web UI host. */
+export { buildApp } from "./app.ts";
+export {
+  ConfigError,
+  type ConfigInput,
+  ConfigSchema,
+  endpointOf,
+  envName,
+  type LoadOptions,
+  loadConfig,
+  resolveConfig,
+  type ServiceConfig,
+} from "./config.ts";
+export { ApiError, errors } from "./errors.ts";
+export { describeConfig, migrate, start } from "./main.ts";
+export { type RunningService, type StartOptions, startService, VERSION } from "./service.ts";

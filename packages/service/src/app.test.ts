@@ -1,0 +1,120 @@
+/** @module app.test — the web UI at `/`, and logs that never carry a token or a nonce. */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { createLogger, redactUrl } from "./logger.ts";
+import { actAsAgent, call, type Harness, startHarness, USER_A, vmDeleted } from "./testing/harness.ts";
+
+/** A GET with the path sent as is (fetch would normalise `..`). */
+function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(base);
+    const req = request({ host: url.hostname, port: url.port, path, method: "GET" }, (res) => {
+      let body = "";
+      res.on("data", (c) => {
+        body += c;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("the service application", () => {
+  let h: Harness;
+  let web: string;
+  const lines: string[] = [];
+
+  before(async () => {
+    web = mkdtempSync(join(tmpdir(), "icaas-web-"));
+    mkdirSync(join(web, "assets"));
+    writeFileSync(join(web, "index.html"), "<!doctype html><title>ICaaS</title>");
+    writeFileSync(join(web, "assets", "index-BqE3KUmm.js"), "console.log('ui')");
+    writeFileSync(join(web, "favicon.svg"), "<svg/>");
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split("\n").filter(Boolean));
+        done();
+      },
+    });
+    h = await startHarness({
+      service: { webDir: web, demo: true, demoTokenHint: "printed by the demo" },
+      logger: createLogger("debug", sink),
+    });
+  });
+  after(async () => {
+    await h.close();
+    rmSync(web, { recursive: true, force: true });
+  });
+
+  it("serves the UI with an SPA fallback and immutable hashed assets", async () => {
+    const root = await fetch(`${h.service.url}/`);
+    assert.equal(root.status, 200);
+    assert.match(root.headers.get("content-type") ?? "", /text\/html/);
+    assert.equal(root.headers.get("cache-control"), "no-cache");
+    assert.match(await root.text(), /ICaaS/);
+    const route = await fetch(`${h.service.url}/builds/42`);
+    assert.equal(route.status, 200, "client-side routes get index.html");
+    assert.match(await route.text(), /<title>ICaaS/);
+    const asset = await fetch(`${h.service.url}/assets/index-BqE3KUmm.js`);
+    assert.equal(asset.status, 200);
+    assert.equal(asset.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    assert.match(asset.headers.get("content-type") ?? "", /javascript/);
+    const etag = asset.headers.get("etag")!;
+    const again = await fetch(`${h.service.url}/assets/index-BqE3KUmm.js`, {
+      headers: { "if-none-match": etag },
+    });
+    assert.equal(again.status, 304);
+    assert.equal((await fetch(`${h.service.url}/favicon.svg`)).headers.get("cache-control"), "no-cache");
+    assert.equal((await fetch(`${h.service.url}/assets/missing-AAAAAAAA.js`)).status, 404);
+    for (const path of [
+      "/assets/../../../etc/passwd",
+      "/%2e%2e/%2e%2e/etc/passwd",
+      "/assets/..%2f..%2f..%2fetc%2fpasswd",
+    ]) {
+      const raw = await rawGet(h.service.url, path);
+      assert.ok(!raw.body.includes("root:"), `no file outside the UI for ${path}`);
+      assert.ok(raw.status === 404 || raw.body.includes("<title>ICaaS"), `${path}: ${raw.status}`);
+    }
+    const api = await call(`${h.api}/unknown`);
+    assert.equal(api.status, 404);
+    assert.equal(api.body.code, "not_found", "API paths never get the UI");
+    assert.deepEqual((await call(`${h.api}/config`)).body, {
+      authUrl: h.cloud.authUrl,
+      demo: true,
+      demoTokenHint: "printed by the demo",
+    });
+  });
+
+  it("logs requests and jobs without tokens, nonces or agent tokens", async () => {
+    const created = await call(`${h.api}/builds`, {
+      method: "POST",
+      token: USER_A.token,
+      body: { build: { name: "logged", src: "http://x/y" } },
+    });
+    const id = created.body.build.id as number;
+    const agent = await actAsAgent(h.cloud, id, h.api);
+    const nonce = agent.manifestUrl.split("/").pop()!;
+    await agent.report({ status: "COMPLETED" });
+    await vmDeleted(h.cloud, id, h.api);
+    await call(`${h.api}/builds`, { token: "some-wrong-token-value" });
+    const text = lines.join("\n");
+    assert.ok(
+      lines.some((l) => l.includes('"msg":"request"')),
+      "requests are logged",
+    );
+    assert.ok(
+      lines.some((l) => l.includes("agent VM created")),
+      "jobs are logged",
+    );
+    assert.ok(text.includes("/builds/agent/"), "the manifest fetch is logged");
+    for (const secret of [USER_A.token, nonce, agent.manifest.service.token, "some-wrong-token-value"])
+      assert.ok(!text.includes(secret), `a secret leaked into the log: ${secret.slice(0, 6)}…`);
+    assert.equal(redactUrl(`/icaas/builds/agent/3/${nonce}?x=1`), "/icaas/builds/agent/3/[REDACTED]?x=1");
+  });
+});
