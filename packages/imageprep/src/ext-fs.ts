@@ -1,7 +1,7 @@
 /** @module ext-fs — reads and edits an ext2/3/4 filesystem inside a raw disk image, in place, through debugfs batches. */
 import { symlink as hostSymlink, writeFile as hostWriteFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { ImagePrepError } from "./errors.ts";
 import { runTool } from "./run-tool.ts";
 
@@ -193,7 +193,7 @@ class DebugfsExtFs implements ExtFs {
   private spec = "";
   private seq = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  /** Directory listings by real path; any write empties it. */
+  /** Directory listings by real path; a write forgets the ones it touched. */
   private listings = new Map<string, DirEntry[] | undefined>();
   /** Symbolic link targets by real path; forgotten like listings. */
   private links = new Map<string, string>();
@@ -209,7 +209,7 @@ class DebugfsExtFs implements ExtFs {
     // e2fsprogs reads `?` as the start of io options, so hide such a name behind a link.
     if (device.includes("?")) {
       device = join(this.tmp, "image");
-      await hostSymlink(this.image, device);
+      await hostSymlink(resolvePath(this.image), device);
     }
     this.spec = this.offset > 0 ? `${device}?offset=${this.offset}` : device;
     const probe = await this.run(["stats -h"]).catch((e: unknown) => {

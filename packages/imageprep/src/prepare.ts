@@ -1,5 +1,5 @@
 /** @module prepare — runs the preparation tasks on a raw disk image in place and collects its metadata. */
-import { discardFreeBlocks, repairFilesystem } from "./discard.ts";
+import { discardFreeBlocks, e2Spec, repairFilesystem } from "./discard.ts";
 import { ImagePrepError } from "./errors.ts";
 import { withExtFs } from "./ext-fs.ts";
 import { installFirstBoot } from "./first-boot.ts";
@@ -80,6 +80,8 @@ function unsupportedResult(
 export async function prepareImage(image: string, options: PrepareOptions = {}): Promise<PrepareResult> {
   const log = options.log ?? (() => undefined);
   const progress = options.onProgress ?? (() => undefined);
+  // Refuse what e2fsck cannot be pointed at before anything is changed.
+  e2Spec(image, 0);
   const selected = selectTasks(options.enable, options.disable);
   const params = resolveParams(options.params);
 
