@@ -39,7 +39,7 @@ describe("prepare + shrink on MBR and GPT disks, with and without swap, 1 KiB an
     label: "dos" | "gpt";
     swap: boolean;
     blockSize: 1024 | 4096;
-    logical?: boolean;
+    logical?: boolean | "swap";
     biosBoot?: boolean;
   }> = [];
   for (const label of ["dos", "gpt"] as const) {
@@ -47,10 +47,11 @@ describe("prepare + shrink on MBR and GPT disks, with and without swap, 1 KiB an
       for (const blockSize of [1024, 4096] as const) cases.push({ label, swap, blockSize });
   }
   cases.push({ label: "dos", swap: true, blockSize: 4096, logical: true });
+  cases.push({ label: "dos", swap: true, blockSize: 1024, logical: "swap" });
   cases.push({ label: "gpt", swap: true, blockSize: 1024, biosBoot: true });
 
   for (const c of cases) {
-    const name = `${c.label === "dos" ? "MBR" : "GPT"}${c.logical ? " (root and swap logical)" : ""}${c.biosBoot ? " (BIOS boot partition first)" : ""}, ${c.swap ? "trailing swap" : "no swap"}, ${c.blockSize}-byte blocks`;
+    const name = `${c.label === "dos" ? "MBR" : "GPT"}${c.logical === true ? " (root and swap logical)" : c.logical === "swap" ? " (swap logical, extended emptied)" : ""}${c.biosBoot ? " (BIOS boot partition first)" : ""}, ${c.swap ? "trailing swap" : "no swap"}, ${c.blockSize}-byte blocks`;
     it(name, async () => {
       const marker = `ICAAS-SECRET-${c.label}-${c.blockSize}-${Math.random().toString(36).slice(2)}`;
       const path = join(dir, `${c.label}-${c.swap}-${c.blockSize}-${c.logical ?? ""}${c.biosBoot ?? ""}.raw`);
@@ -95,7 +96,10 @@ describe("prepare + shrink on MBR and GPT disks, with and without swap, 1 KiB an
       assert.equal(root.uuid, was?.uuid);
       assert.equal(root.name, was?.name);
       if (c.biosBoot) assert.deepEqual(after.partitions[0], before?.partitions[0]);
-      if (c.logical) {
+      if (c.logical === "swap") {
+        assert.equal(after.partitions.length, 1, "the emptied extended partition went with the swap");
+      }
+      if (c.logical === true) {
         const ext = after.partitions.find((p) => p.kind === "extended");
         assert.equal(
           ext && ext.start + ext.size,

@@ -41,8 +41,11 @@ export interface TestDiskOptions {
   /** Whole disk size in MiB (default 96). */
   diskMiB?: number;
   swapMiB?: number;
-  /** MBR only: root and swap as logical partitions inside an extended one. */
-  logical?: boolean;
+  /**
+   * MBR only: `true` puts root and swap in an extended partition (5 and 6); `"swap"` keeps the root
+   * primary and puts only the swap there (Debian's installer layout: 1, extended 2, swap 5).
+   */
+  logical?: boolean | "swap";
   /** GPT only: a 1 MiB BIOS boot partition first, so the root is partition 2. */
   biosBoot?: boolean;
   /** `mkfs -O` features for the root (e.g. `^metadata_csum,^64bit`). */
@@ -142,18 +145,20 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
   const diskMiB = options.diskMiB ?? 96;
   const swapMiB = withSwap ? (options.swapMiB ?? 16) : 0;
   const logical = label === "dos" && options.logical === true;
+  const logicalSwap = label === "dos" && (options.logical === true || options.logical === "swap");
   const biosBoot = label === "gpt" && options.biosBoot === true;
   const fixture = options.fixture ?? "debian12";
   const fixtureDir = isAbsolute(fixture) ? fixture : join(FIXTURES_DIR, fixture);
 
   // Space the layout needs besides the root: the first MiB, EBRs, the backup GPT, BIOS boot, swap.
   let overhead = 1 + swapMiB;
-  if (logical) overhead += withSwap ? 2 : 1;
+  if (logical) overhead += 1;
+  if (logicalSwap && withSwap) overhead += 1;
   if (label === "gpt") overhead += 1;
   if (biosBoot) overhead += 1;
   const rootMiB = diskMiB - overhead;
   const rootNumber = logical ? 5 : biosBoot ? 2 : 1;
-  const swapNumber = logical ? 6 : rootNumber + 1;
+  const swapNumber = logical ? 6 : logicalSwap ? 5 : rootNumber + 1;
 
   const work = await mkdtemp(join(tmpdir(), "icaas-testdisk-"));
   try {
@@ -211,7 +216,12 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
     if (label === "gpt") rootSpec.name = "root";
     parts.push({ ...rootSpec, logical });
     if (withSwap)
-      parts.push({ sizeMiB: swapMiB, fs: "swap", logical, ...(label === "gpt" ? { name: "swap" } : {}) });
+      parts.push({
+        sizeMiB: swapMiB,
+        fs: "swap",
+        logical: logicalSwap,
+        ...(label === "gpt" ? { name: "swap" } : {}),
+      });
     const disk = await buildDisk(options.path, { label, sizeMiB: diskMiB, partitions: parts });
     const root = disk.partitions.find((p) => p.number === rootNumber);
     if (!root) throw new Error("root partition missing from the built disk");
