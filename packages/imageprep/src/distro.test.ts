@@ -60,6 +60,15 @@ describe("detectDistro", () => {
     assert.equal(detectDistro({}).distro, "unknown");
   });
 
+  it("takes CentOS 7's minor version from centos-release", () => {
+    const d = detectDistro({
+      "/etc/os-release":
+        'ID="centos"\nID_LIKE="rhel fedora"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"\n',
+      "/etc/centos-release": "CentOS Linux release 7.9.2009 (Core)\n",
+    });
+    assert.deepEqual([d.distro, d.family, d.version, d.major, d.minor], ["centos", "rhel", "7.9.2009", 7, 9]);
+  });
+
   it("maps os-release IDs to libguestfs names and families", () => {
     const ol = detectDistro({ "/etc/os-release": 'ID="ol"\nVERSION_ID="8.9"\nID_LIKE="fedora"\n' });
     assert.deepEqual([ol.distro, ol.family], ["oraclelinux", "rhel"]);

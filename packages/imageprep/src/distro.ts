@@ -141,8 +141,19 @@ export function detectDistro(files: Partial<Record<string, string | undefined>>)
         if (!version || versionParts(debianVersion).major === versionParts(version).major)
           version = debianVersion;
       }
+      const family = familyOf(distro, os.ID_LIKE);
+      // CentOS/RHEL 7 os-release says only "7"; the release file has the minor version too.
+      if (family === "rhel" && !version.includes(".")) {
+        for (const f of ["/etc/centos-release", "/etc/oracle-release", "/etc/redhat-release"]) {
+          const rh = fromRedhatRelease(files[f]?.split("\n")[0]?.trim() ?? "");
+          if (rh && versionParts(rh.version).major === versionParts(version).major) {
+            version = rh.version;
+            break;
+          }
+        }
+      }
       const description = os.PRETTY_NAME || [os.NAME, os.VERSION].filter(Boolean).join(" ") || distro;
-      return { distro, family: familyOf(distro, os.ID_LIKE), version, ...versionParts(version), description };
+      return { distro, family, version, ...versionParts(version), description };
     }
   }
   const lsbText = files["/etc/lsb-release"];

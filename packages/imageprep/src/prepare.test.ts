@@ -196,6 +196,52 @@ describe("prepareImage", () => {
     await fsckClean(disk.path, disk.rootOffset);
   });
 
+  it("prepares a RHEL-family guest: yum or dnf, sshd.service, NetworkManager at first boot", async () => {
+    const disk = await buildTestDisk({ path: join(dir, "centos.raw"), fixture: "centos7" });
+    const r = await prepareImage(disk.path);
+    const uuid = r.inspection.root?.filesystem.uuid as string;
+    assert.deepEqual(r.metadata, {
+      OSFAMILY: "linux",
+      ROOT_PARTITION: "1",
+      OS: "centos",
+      OSVERSION: "7.9.2009",
+      DESCRIPTION: "CentOS Linux 7 (Core)",
+      SORTORDER: "7550709",
+      USERS: "root",
+      KERNEL: "3.10.0-1160.el7.x86_64",
+      PARTITION_TABLE: "msdos",
+      REMOTE_CONNECTION: "ssh:port=22,user=root",
+    });
+    const cat = async (p: string) => (await guestCat(disk.path, disk.rootOffset, p)) ?? "";
+    const script = await cat("/usr/local/sbin/icaas-first-boot");
+    assert.match(script, /^yum -y update$/m);
+    assert.match(script, /^rpm -q NetworkManager >\/dev\/null 2>&1 \|\| yum -y install NetworkManager$/m);
+    assert.match(script, /for u in NetworkManager\.service; do/);
+    assert.match(script, /yum -y install openssh-server/);
+    // /etc/shadow is mode 0000 on RHEL, and stays so.
+    assert.equal((await guestStat(disk.path, disk.rootOffset, "/etc/shadow"))?.mode, 0);
+    assert.match(await cat("/etc/shadow"), /^root:!:/m);
+    const linux = (await cat("/boot/grub2/grub.cfg")).split("\n").find((l) => l.includes("linux16")) ?? "";
+    assert.match(linux, /console=tty0 crashkernel=auto net\.ifnames=0$/);
+    assert.match(
+      await cat("/etc/default/grub"),
+      /^GRUB_CMDLINE_LINUX="console=tty0 crashkernel=auto net\.ifnames=0"$/m,
+    );
+    assert.match(await cat("/etc/fstab"), new RegExp(`^UUID=${uuid} /`, "m"));
+    assert.equal(await guestStat(disk.path, disk.rootOffset, "/var/cache/yum/packages.sqlite"), undefined);
+
+    const fedora = await buildTestDisk({
+      path: join(dir, "dnf.raw"),
+      fixture: "centos7",
+      swap: false,
+      extraFiles: { "/usr/bin/dnf": "#!/bin/sh\n" },
+    });
+    await prepareImage(fedora.path, { params: { software_update: "refresh" } });
+    const dnf = (await guestCat(fedora.path, fedora.rootOffset, "/usr/local/sbin/icaas-first-boot")) ?? "";
+    assert.match(dnf, /^dnf -y makecache$/m);
+    assert.match(dnf, /dnf -y install NetworkManager/);
+  });
+
   it("falls back to rc.local on a guest without systemd or upstart", async () => {
     const disk = await buildTestDisk({
       path: join(dir, "sysv.raw"),
