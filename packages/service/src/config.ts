@@ -158,7 +158,13 @@ const ORIGINAL_ENV: Record<string, { key: keyof ServiceConfig; convert?: (v: str
 };
 
 /** Env vars with the ICAAS_ prefix that belong to other parts (the demo, the CLI, the agent). */
-const FOREIGN_ENV = new Set(["ICAAS_CONFIG", "ICAAS_DEMO_DATA", "ICAAS_URL", "ICAAS_TOKEN"]);
+const FOREIGN_ENV = new Set([
+  "ICAAS_CONFIG",
+  "ICAAS_DEMO_DATA",
+  "ICAAS_DEMO_CLOUD_PORT",
+  "ICAAS_URL",
+  "ICAAS_TOKEN",
+]);
 
 function convertEnv(key: keyof ServiceConfig, raw: string): unknown {
   const type = (ConfigSchema.properties[key] as TSchema).type;
