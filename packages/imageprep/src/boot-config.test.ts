@@ -1,3 +1,4 @@
+/** @module boot-config.test — tests for boot-config: /etc/default/grub variables and serial console options. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { findShellVar, setShellVar } from "./boot-config.ts";

@@ -1,3 +1,4 @@
+/** @module cli.test — tests for icaas-prep: inspect, prepare options and exit codes, and a run as an unprivileged user. */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { statSync } from "node:fs";

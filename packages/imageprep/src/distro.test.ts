@@ -1,3 +1,4 @@
+/** @module distro.test — tests for distro: os-release, lsb-release, redhat-release, SuSE-release, debian_version. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { compareVersions, detectDistro, parseKeyValue } from "./distro.ts";

@@ -1,3 +1,4 @@
+/** @module ext-fs.test — tests for the debugfs seam: guest links, listings, edits that keep modes/owners/xattrs, fsck-clean. */
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,3 +1,4 @@
+/** @module first-boot.test — tests for the first-boot script: valid sh, self-removal per init system, rc.local placement. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { addToRcLocal, enableAndStart, renderFirstBootScript } from "./first-boot.ts";

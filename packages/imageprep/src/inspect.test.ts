@@ -1,3 +1,4 @@
+/** @module inspect.test — tests for inspectImage: OS details, cloud-init, and every reason an image is unsupported. */
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,3 +1,4 @@
+/** @module metadata.test — tests for metadata: SORTORDER and REMOTE_CONNECTION. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { remoteConnection, sortOrder } from "./metadata.ts";

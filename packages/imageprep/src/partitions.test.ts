@@ -1,3 +1,4 @@
+/** @module partitions.test — tests for partitions: sfdisk JSON of MBR (extended/logical) and GPT tables. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { containerOf, lastPartition, parseSfdiskJson, partitionKind } from "./partitions.ts";

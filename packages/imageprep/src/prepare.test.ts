@@ -1,3 +1,4 @@
+/** @module prepare.test — tests for prepareImage: default and optional tasks, parameters, cloud-init, RHEL, dirty filesystems, rc.local. */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,3 +1,4 @@
+/** @module shrink.test — acceptance tests: prepare + shrink on MBR/GPT, swap or not, 1 KiB/4 KiB blocks, read back with debugfs. */
 import assert from "node:assert/strict";
 import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -160,6 +161,28 @@ describe("shrink edge cases", () => {
     assert.equal(r.newSize, 31 * MiB + MiB);
     assert.equal((await head()).slice(0, 4), "XFSB");
     await tableClean(path, "gpt");
+  });
+
+  it("after dropping a logical swap, ends the extended partition with the logical one it keeps", async () => {
+    const path = join(dir, "logical-xfs.raw");
+    await buildDisk(path, {
+      label: "dos",
+      sizeMiB: 64,
+      partitions: [
+        { sizeMiB: 8, fs: "ext4" },
+        { sizeMiB: 20, fs: "xfs", logical: true },
+        { sizeMiB: 16, fs: "swap", logical: true },
+      ],
+    });
+    const r = await shrinkImage(path);
+    assert.equal(r.swap, "6:16");
+    const t = await readPartitionTable(path);
+    const ext = t?.partitions.find((p) => p.kind === "extended");
+    const five = t?.partitions.find((p) => p.number === 5);
+    assert.ok(ext && five);
+    assert.equal(ext.start + ext.size, five.start + five.size);
+    assert.equal(r.newSize, (five.start + five.size) * 512 + MiB);
+    await tableClean(path, "dos");
   });
 
   it("leaves a disk alone when the last partition is neither ext nor swap", async () => {

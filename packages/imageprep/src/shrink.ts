@@ -234,24 +234,25 @@ export async function shrinkImage(image: string, options: ShrinkOptions = {}): P
   }
 
   const fs = await probeFilesystem(image, last.offset, last.bytes);
-  let endBytes = (last.start + last.size) * table.sectorSize;
+  let sectors = last.size;
   if (!isExt(fs.type)) {
     result.skipped = `the last partition (${last.number}) holds ${fs.type}, not ext2/3/4`;
   } else if (await hasSyslinuxVbr(image, last.offset)) {
     result.skipped = `partition ${last.number} boots with syslinux, whose loader resize2fs would move`;
   } else {
     const resized = await shrinkFilesystem(image, last, fs, options);
-    const sectors = (resized.blocks * resized.blockSize) / table.sectorSize;
-    if (sectors < last.size) {
-      await sfdiskResize(image, last.number, sectors, signal);
-      const ext = containerOf(table, last);
-      if (ext) await sfdiskResize(image, ext.number, last.start + sectors - ext.start, signal);
-    }
+    sectors = Math.min(last.size, (resized.blocks * resized.blockSize) / table.sectorSize);
+    if (sectors < last.size) await sfdiskResize(image, last.number, sectors, signal);
     result.partition = last.number;
-    endBytes = (last.start + sectors) * table.sectorSize;
   }
   if (result.skipped) log(`shrink: ${result.skipped}; the filesystem keeps its size`);
   if (result.skipped && swap === undefined) return result;
+  // A logical partition's extended container must end where it now ends, or the cut would split it.
+  const ext = containerOf(table, last);
+  if (ext && ext.start + ext.size !== last.start + sectors) {
+    await sfdiskResize(image, ext.number, last.start + sectors - ext.start, signal);
+  }
+  const endBytes = (last.start + sectors) * table.sectorSize;
 
   const newSize = endBytes + SLACK_BYTES;
   if (newSize < oldSize) {

@@ -1,3 +1,4 @@
+/** @module users.test — tests for users: who can log in, and locking like snf-image-creator. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { lockShadow, loginUsers } from "./users.ts";

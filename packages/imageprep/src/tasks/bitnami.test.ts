@@ -1,3 +1,4 @@
+/** @module tasks/bitnami.test — tests for the Bitnami task on the old Ubuntu 14.04 and the current Debian layouts. */
 import assert from "node:assert/strict";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -1,3 +1,4 @@
+/** @module tasks/index.test — tests for the task registry: order, defaults, selection by name, parameters. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isImagePrepError } from "../errors.ts";
