@@ -172,7 +172,12 @@ function complaints(stderr: string): string[] {
  */
 export async function openExtFs(image: string, offset: number): Promise<ExtFs> {
   const fs = new DebugfsExtFs(image, offset);
-  await fs.init();
+  try {
+    await fs.init();
+  } catch (e) {
+    await fs.close();
+    throw e;
+  }
   return fs;
 }
 
