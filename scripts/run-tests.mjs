@@ -2,7 +2,7 @@
 // Finds every *.test.ts below the given roots (default: packages and tests) and runs them with
 // node's own test runner through tsx. Node 20 has no glob support in `--test`, hence this file.
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -14,7 +14,8 @@ function find(dir, out) {
   for (const name of readdirSync(dir)) {
     if (name === "node_modules" || name === "dist" || name.startsWith(".")) continue;
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) find(path, out);
+    // lstat: a symlink (even a dangling one in a fixture tree) is never followed.
+    if (lstatSync(path).isDirectory()) find(path, out);
     else if (name.endsWith(".test.ts") || name.endsWith(".test.tsx")) out.push(path);
   }
   return out;
