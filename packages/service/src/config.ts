@@ -110,6 +110,11 @@ export const ConfigSchema = Type.Object(
       default: 5,
       description: "CREATING builds per user; 0 = off.",
     }),
+    listCacheMegabytes: Type.Number({
+      minimum: 0,
+      default: 64,
+      description: "Memory for rendered list pages, revalidated on every request; 0 = off.",
+    }),
     bodyLimitBytes: Type.Integer({ minimum: 1024, default: 262144, description: "Largest request body." }),
     webDir: Type.Optional(
       Type.String({ description: "The built web UI; default the @icaas/web dist folder." }),

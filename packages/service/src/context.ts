@@ -1,6 +1,7 @@
 /** @module context — what the routes, jobs and sweeper of one service instance share. */
 import type { Authenticator, AuthUser } from "./auth/authenticator.ts";
 import type { RateLimiter } from "./auth/rate-limiter.ts";
+import type { PageCache } from "./builds/page-cache.ts";
 import type { ServiceConfig } from "./config.ts";
 import type { SecretBox } from "./crypto.ts";
 import type { Store } from "./db/store.ts";
@@ -16,6 +17,8 @@ export interface ServiceContext {
   requestLimiter: RateLimiter;
   createLimiter: RateLimiter;
   metrics: Metrics;
+  /** Rendered list pages (see builds/page-cache.ts). */
+  pages: PageCache;
   /** Tells the job runner there is new work (no-op when jobs run elsewhere). */
   wakeJobs(): void;
   startedAt: number;

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { buildApp } from "./app.ts";
 import { Authenticator } from "./auth/authenticator.ts";
 import { RateLimiter } from "./auth/rate-limiter.ts";
+import { PageCache } from "./builds/page-cache.ts";
 import { type AgentCompute, CycladesCompute } from "./cloud/compute.ts";
 import { endpointOf, type ServiceConfig } from "./config.ts";
 import { SEAL, type ServiceContext } from "./context.ts";
@@ -125,6 +126,7 @@ export async function startService(
     requestLimiter: new RateLimiter(config.rateLimitPerMinute),
     createLimiter: new RateLimiter(config.createRateLimitPerMinute),
     metrics: new Metrics(() => store.builds.countByStatus()),
+    pages: new PageCache(config.listCacheMegabytes * 2 ** 20),
     wakeJobs: () => runner?.wake(),
     startedAt: Date.now(),
     version: VERSION,

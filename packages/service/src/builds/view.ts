@@ -1,55 +1,55 @@
 /** @module builds/view — a stored build as the API shows it (the original's fields plus the superset). */
-import { type BuildSummary, type BuildView, parseObject } from "../db/builds-repository.ts";
+import {
+  type BuildListView,
+  type BuildSummary,
+  type BuildView,
+  parseObject,
+} from "../db/builds-repository.ts";
 
-export interface BuildLink {
-  href: string;
-  rel: "self";
-}
-
-function parseJson<T>(text: string | null, fallback: T): T {
+/**
+ * A JSON column as stored. Every writer stores `JSON.stringify` output, so the text is embedded as is
+ * (no parse and re-serialise: list pages are large); anything else is repaired through a parse.
+ */
+function embed(text: string | null, open: "{" | "[", fallback: string): string {
   if (text === null || text === "") return fallback;
+  if (text.charCodeAt(0) === open.charCodeAt(0)) return text;
   try {
-    return JSON.parse(text) as T;
+    const value = JSON.parse(text) as unknown;
+    return JSON.stringify(open === "{" ? parseObject(text) : Array.isArray(value) ? value : []);
   } catch {
-    return fallback;
+    return open === "{" ? JSON.stringify(parseObject(text)) : fallback;
   }
 }
 
-function links(endpoint: string, id: number): BuildLink[] {
-  return [{ href: `${endpoint}/builds/${id}`, rel: "self" }];
-}
+const str = (value: string | null): string => (value === null ? "null" : JSON.stringify(value));
 
 /**
- * The full build. Fixes of the original: `status_details` is an object, times are ISO-8601 and
- * `links[].href` ends in `/builds/{id}`.
+ * The full build as JSON text. Fixes of the original: `status_details` is an object, times are
+ * ISO-8601 and `links[].href` ends in `/builds/{id}`. `log_tail` is there when the row has it (a
+ * single build), not in list pages.
  */
-export function buildJson(row: BuildView, endpoint: string) {
-  return {
-    id: row.id,
-    name: row.name,
-    src: row.src,
-    description: row.description,
-    public: row.public === 1,
-    status: row.status,
-    status_details: parseObject(row.status_details),
-    image: parseJson<Record<string, string>>(row.image, {}),
-    log: parseJson<Record<string, string>>(row.log, {}),
-    project: row.project,
-    networks: parseJson<unknown[] | null>(row.networks, null),
-    checksum: row.checksum,
-    created: new Date(row.created_at).toISOString(),
-    updated: new Date(row.updated_at).toISOString(),
-    links: links(endpoint, row.id),
-    progress: row.progress,
-    steps: parseJson<unknown[]>(row.steps, []),
-    error: parseJson<Record<string, string> | null>(row.error, null),
-    image_id: row.image_id,
-    image_location: row.image_location,
-    log_tail: parseJson<string[]>(row.log_tail, []),
-  };
+export function buildJsonText(row: BuildView | BuildListView, endpoint: string): string {
+  const href = JSON.stringify(`${endpoint}/builds/${row.id}`);
+  return (
+    `{"id":${row.id},"name":${str(row.name)},"links":[{"href":${href},"rel":"self"}],` +
+    `"status":${str(row.status)},"src":${str(row.src)},"description":${str(row.description)},` +
+    `"public":${row.public === 1},"status_details":${embed(row.status_details, "{", "{}")},` +
+    `"image":${embed(row.image, "{", "{}")},"log":${embed(row.log, "{", "{}")},` +
+    `"project":${str(row.project)},"networks":${embed(row.networks, "[", "null")},"checksum":${str(row.checksum)},` +
+    `"created":"${new Date(row.created_at).toISOString()}","updated":"${new Date(row.updated_at).toISOString()}",` +
+    `"progress":${row.progress},"steps":${embed(row.steps, "[", "[]")},"error":${embed(row.error, "{", "null")},` +
+    `"image_id":${str(row.image_id)},"image_location":${str(row.image_location)}` +
+    `${"log_tail" in row ? `,"log_tail":${embed(row.log_tail, "[", "[]")}` : ""}}`
+  );
 }
 
 /** A list entry without `details=1`: the original's `{links, id, name}` plus `status`. */
-export function buildSummaryJson(row: BuildSummary, endpoint: string) {
-  return { links: links(endpoint, row.id), id: row.id, name: row.name, status: row.status };
+export function buildSummaryText(row: BuildSummary, endpoint: string): string {
+  const href = JSON.stringify(`${endpoint}/builds/${row.id}`);
+  return `{"links":[{"href":${href},"rel":"self"}],"id":${row.id},"name":${str(row.name)},"status":${str(row.status)}}`;
+}
+
+/** The parsed form of `buildJsonText` (tests, callers that want an object). */
+export function buildJson(row: BuildView | BuildListView, endpoint: string): Record<string, unknown> {
+  return JSON.parse(buildJsonText(row, endpoint)) as Record<string, unknown>;
 }

@@ -28,7 +28,11 @@ export const VIEW_COLUMNS = [
   "updated_at",
 ] as const;
 
+/** A list page leaves out the log tail: it is long, and only the build's own page shows it. */
+export const LIST_COLUMNS = VIEW_COLUMNS.filter((c) => c !== "log_tail");
+
 export type BuildView = Pick<BuildRow, (typeof VIEW_COLUMNS)[number]>;
+export type BuildListView = Omit<BuildView, "log_tail">;
 export type BuildSummary = Pick<BuildRow, "id" | "name" | "status">;
 
 export interface CreateBuildInput {
@@ -70,6 +74,16 @@ export class BuildRepository {
   /** Stores the latest token seen for a user (sealed). */
   async upsertUser(uuid: string, tokenSealed: string, now = Date.now()): Promise<void> {
     await upsertUser(this.db, uuid, tokenSealed, now);
+  }
+
+  /** The user's builds version (see migration 0002); undefined for a user without a row. */
+  async buildsVersion(uuid: string): Promise<number | undefined> {
+    const row = await this.db
+      .selectFrom("users")
+      .select("builds_version")
+      .where("uuid", "=", uuid)
+      .executeTakeFirst();
+    return row?.builds_version;
   }
 
   async userToken(uuid: string): Promise<string | undefined> {
@@ -159,7 +173,7 @@ export class BuildRepository {
   async list(
     userUuid: string,
     options: { status?: BuildStatus; limit?: number; marker?: number; details: boolean },
-  ): Promise<(BuildView | BuildSummary)[]> {
+  ): Promise<(BuildListView | BuildSummary)[]> {
     let query = this.db
       .selectFrom("builds")
       .where("user_uuid", "=", userUuid)
@@ -169,7 +183,7 @@ export class BuildRepository {
     if (options.marker !== undefined) query = query.where("id", "<", options.marker);
     if (options.limit !== undefined) query = query.limit(options.limit);
     return options.details
-      ? query.select(VIEW_COLUMNS).execute()
+      ? query.select(LIST_COLUMNS).execute()
       : query.select(["id", "name", "status"]).execute();
   }
 

@@ -52,6 +52,9 @@ export function openDatabase(target: DatabaseTarget, options: { poolSize?: numbe
   }
   mkdirSync(dirname(target.location), { recursive: true });
   const sqlite = new SqliteDatabase(target.location);
+  // Set before the first table exists (ignored later): a build row with its steps stays on one page,
+  // only the log tail (the last column) may spill to overflow pages.
+  sqlite.pragma("page_size = 8192");
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = NORMAL");

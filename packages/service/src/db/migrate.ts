@@ -2,11 +2,13 @@
 import { type Kysely, type Migration, Migrator } from "kysely";
 import type { Dialect } from "./dialect.ts";
 import * as initial from "./migrations/0001-initial.ts";
+import * as listVersions from "./migrations/0002-list-versions.ts";
 
 /** The migrations in order; a new one is a new file here, never an edit of an old one. */
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     "0001-initial": { up: (db) => initial.up(db, dialect) },
+    "0002-list-versions": { up: (db) => listVersions.up(db, dialect) },
   };
 }
 

@@ -15,6 +15,8 @@ export interface UsersTable {
   /** The latest token seen for the user, sealed; the fallback when a build's own token has expired. */
   token_sealed: string;
   updated_at: number;
+  /** Bumped by a trigger on every insert or update of the user's builds (list page cache key). */
+  builds_version: Generated<number>;
 }
 
 export interface BuildsTable {

@@ -1,7 +1,7 @@
 /** @module routes/builds — the user API: create, list, show, cancel and delete builds. */
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from "fastify";
 import { resolveLocations } from "../builds/locations.ts";
-import { buildJson, buildSummaryJson } from "../builds/view.ts";
+import { buildJsonText, buildSummaryText } from "../builds/view.ts";
 import type { ServiceContext } from "../context.ts";
 import { SEAL } from "../context.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
@@ -18,6 +18,12 @@ import {
   IdParams,
   ListQuery,
 } from "../http/schemas.ts";
+
+/**
+ * Build answers are rendered to JSON text directly (stored JSON columns are embedded, not parsed and
+ * serialised again); the response schemas still describe them in the OpenAPI spec.
+ */
+const JSON_TYPE = "application/json; charset=utf-8";
 
 const AUTH_HEADER = {
   type: "object",
@@ -166,8 +172,8 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           ctx.wakeJobs();
           break;
       }
-      reply.code(202);
-      return { build: buildJson(result.build, ctx.endpoint) };
+      reply.code(202).type(JSON_TYPE);
+      return `{"build":${buildJsonText(result.build, ctx.endpoint)}}`;
     },
   );
 
@@ -185,20 +191,31 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       },
       config: { validationErrors: listValidationErrors },
     },
-    async (request) => {
+    async (request, reply) => {
       const query = request.query as { status?: string; details?: string; limit?: number; marker?: number };
       const details = query.details === "1";
-      const rows = await ctx.store.builds.list(request.user!.uuid, {
-        status: query.status?.toUpperCase() as BuildStatus | undefined,
+      const uuid = request.user!.uuid;
+      const status = query.status?.toUpperCase() as BuildStatus | undefined;
+      reply.type(JSON_TYPE);
+      // Read before the query: a page is never cached under a version newer than its content.
+      const version = ctx.pages.enabled ? await ctx.store.builds.buildsVersion(uuid) : undefined;
+      const key = `${uuid}|${status ?? ""}|${query.limit ?? ""}|${query.marker ?? ""}|${details ? 1 : 0}`;
+      if (version !== undefined) {
+        const cached = ctx.pages.get(key, version);
+        if (cached !== undefined) return cached;
+      }
+      const rows = await ctx.store.builds.list(uuid, {
+        status,
         limit: query.limit,
         marker: query.marker,
         details,
       });
-      return {
-        builds: details
-          ? rows.map((r) => buildJson(r as Parameters<typeof buildJson>[0], ctx.endpoint))
-          : rows.map((r) => buildSummaryJson(r, ctx.endpoint)),
-      };
+      const items = details
+        ? rows.map((r) => buildJsonText(r as Parameters<typeof buildJsonText>[0], ctx.endpoint))
+        : rows.map((r) => buildSummaryText(r, ctx.endpoint));
+      const body = `{"builds":[${items.join(",")}]}`;
+      if (version !== undefined) ctx.pages.set(key, version, body);
+      return body;
     },
   );
 
@@ -214,11 +231,12 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       },
       config: { validationErrors: idNotFound },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params as { id: number };
       const row = await ctx.store.builds.findOwned(id, request.user!.uuid);
       if (!row) throw errors.buildNotFound();
-      return { build: buildJson(row, ctx.endpoint) };
+      reply.type(JSON_TYPE);
+      return `{"build":${buildJsonText(row, ctx.endpoint)}}`;
     },
   );
 

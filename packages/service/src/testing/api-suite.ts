@@ -299,6 +299,49 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
         for (const id of ids) await cancel(id, USER_A.token);
       });
 
+      it("list pages show every change at once, also one made through another instance", async () => {
+        const other = await h.startService({ jobsEnabled: false });
+        const page = async () =>
+          (await call(`${api}/builds?details=1&limit=5`, { token: USER_A.token })).body.builds as {
+            id: number;
+            progress: number;
+            status: string;
+            log_tail?: unknown;
+          }[];
+        const b = (await create({ name: "cached page", src: SRC })).body.build;
+        const agent = await agentOf(b.id);
+        const before = await page();
+        assert.equal(before[0]!.id, b.id);
+        assert.equal(before[0]!.log_tail, undefined, "lists leave the log tail out");
+        assert.deepEqual((await get(b.id)).body.build.log_tail, [], "a single build has it");
+        assert.deepEqual(await page(), before, "unchanged: same page");
+        const report = await call(`${other.url}/icaas/builds/agent/${b.id}`, {
+          method: "PUT",
+          body: { status: "CREATING", "agent-progress": { current: 3, total: 4 } },
+          headers: { "x-icaas-token": agent.manifest.service.token },
+        });
+        assert.equal(report.status, 204);
+        assert.equal((await page())[0]!.progress, 75, "a report through the other instance shows");
+        assert.equal(
+          (
+            await call(`${other.url}/icaas/builds/${b.id}`, {
+              method: "PUT",
+              token: USER_A.token,
+              body: { action: "cancel" },
+            })
+          ).status,
+          204,
+        );
+        assert.equal((await page())[0]!.status, "CANCELED");
+        assert.equal(
+          (await call(`${other.url}/icaas/builds/${b.id}`, { method: "DELETE", token: USER_A.token })).status,
+          204,
+        );
+        assert.ok(!(await page()).some((x) => x.id === b.id), "a delete shows");
+        await vmDeleted(b.id);
+        await other.close();
+      });
+
       it("rejects bad filters with the original's messages", async () => {
         const status = await call(`${api}/builds?status=DONE`, { token: USER_A.token });
         assert.equal(status.status, 400);

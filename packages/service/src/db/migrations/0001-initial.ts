@@ -37,11 +37,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn("status", "text", (c) => c.notNull())
     .addColumn("status_details", "text", (c) => c.notNull())
     .addColumn("progress", "integer", (c) => c.notNull().defaultTo(0))
-    .addColumn("steps", "text", (c) => c.notNull().defaultTo("[]"))
     .addColumn("error", "text")
     .addColumn("image_id", "text")
     .addColumn("image_location", "text")
-    .addColumn("log_tail", "text", (c) => c.notNull().defaultTo("[]"))
     .addColumn("created_at", time, (c) => c.notNull())
     .addColumn("updated_at", time, (c) => c.notNull())
     .addColumn("finished_at", time)
@@ -59,6 +57,9 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn("vm_name", "text")
     .addColumn("idempotency_key", "text")
     .addColumn("request_hash", "text")
+    // The long columns last: SQLite reads a row front to back, and lists never need the log tail.
+    .addColumn("steps", "text", (c) => c.notNull().defaultTo("[]"))
+    .addColumn("log_tail", "text", (c) => c.notNull().defaultTo("[]"))
     .execute();
   // The list query: one user's builds, not deleted, newest first, paged by id.
   await db.schema
