@@ -10,6 +10,7 @@ export interface FormFieldProps {
     id: string;
     "aria-describedby": string | undefined;
     "aria-invalid": true | undefined;
+    "aria-required": true | undefined;
   }) => ReactNode;
   required?: boolean;
   /** Extra text after the label, e.g. a character count. */
@@ -30,7 +31,12 @@ export function FormField({ label, help, error, children, required, aside }: For
         </label>
         {aside}
       </div>
-      {children({ id, "aria-describedby": describedBy, "aria-invalid": error ? true : undefined })}
+      {children({
+        id,
+        "aria-describedby": describedBy,
+        "aria-invalid": error ? true : undefined,
+        "aria-required": required ? true : undefined,
+      })}
       {help ? (
         <p id={helpId} className="field__help">
           {help}

@@ -1,0 +1,275 @@
+/** @module web-ui.test — the web UI in headless Chromium against a real service, devcloud and agent. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { buildTestDisk } from "@icaas/imageprep/testing";
+import type { Page } from "playwright-core";
+import { type Browser, DESKTOP, launchBrowser, PHONE, screenshot } from "./browser.ts";
+import { type SourceServer, startSourceServer } from "./source-server.ts";
+import { agentServer, DEMO_TOKEN, type Stack, setFaults, startStack, waitFor } from "./stack.ts";
+import { DIST_DIR, ensureUiBuilt } from "./ui-build.ts";
+
+const BUILD_TIMEOUT_MS = 120_000;
+
+const text = (value: string | null): string => value ?? "";
+
+describe("web UI in Chromium against the real service, devcloud and agent", () => {
+  let stack: Stack;
+  let browser: Browser;
+  let source: SourceServer;
+  let page: Page;
+  let completedId = "";
+  let canceledId = "";
+
+  before(async () => {
+    const report = ensureUiBuilt();
+    console.log(report);
+    assert.match(report, /first-load JS: [\d.]+ KB gzipped/);
+    stack = await startStack(DIST_DIR);
+    const disk = join(stack.dir, "debian12.img");
+    await buildTestDisk({ path: disk, swap: true, diskMiB: 64 });
+    source = await startSourceServer();
+    source.serve("/debian12.img", { path: disk });
+    // Slow enough (64 MiB at 256 KiB/s) that the cancel test always catches it downloading.
+    source.serve("/slow/debian12.img", { path: disk, bytesPerSecond: 256 * 1024 });
+    browser = await launchBrowser();
+    page = browser.page;
+  });
+
+  after(async () => {
+    await browser?.close();
+    await source?.close();
+    await stack?.close();
+  });
+
+  /** The build as the API sees it, for checking what the page shows against it. */
+  async function apiBuild(id: string): Promise<{ status: number; build?: Record<string, unknown> }> {
+    const res = await fetch(`${stack.api}/builds/${id}`, { headers: { "X-Auth-Token": DEMO_TOKEN } });
+    const body = (await res.json()) as { build?: Record<string, unknown> };
+    return { status: res.status, build: body.build };
+  }
+
+  async function createThroughForm(name: string, src: string): Promise<string> {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "New build" }).click();
+    await page.getByRole("heading", { name: "New image build" }).waitFor();
+    await page.getByLabel("Source URL").fill(src);
+    await page.getByLabel("Name (required)").fill(name);
+    await page.getByLabel("Description").fill(`Made by the browser test (${name})`);
+    await page.getByRole("button", { name: "Create build" }).click();
+    await page.waitForURL(/\/builds\/\d+$/);
+    return new URL(page.url()).pathname.split("/").pop()!;
+  }
+
+  it("refuses a bad token with a message and keeps the user on the login page", async () => {
+    await page.goto(`${stack.url}/`);
+    await page.waitForURL(/\/login/);
+    await page.getByRole("heading", { name: "Sign in to ICaaS" }).waitFor();
+    // Against the devcloud demo the page says where the demo token is.
+    const hint = page.locator(".notice", { hasText: "Demo cloud" });
+    assert.match(text(await hint.textContent()), /printed in the terminal running the demo/);
+    await screenshot(page, "login-desktop");
+
+    await page.getByLabel("API token").fill("not-a-valid-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("This token was not accepted").waitFor();
+    assert.match(new URL(page.url()).pathname, /^\/login$/);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("icaas.token")), null);
+    assert.equal(await page.getByLabel("API token").getAttribute("aria-invalid"), "true");
+    await screenshot(page, "login-bad-token-desktop");
+  });
+
+  it("logs in with the demo token, kept in sessionStorage", async () => {
+    await page.getByLabel("API token").fill(DEMO_TOKEN);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Your builds" }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("icaas.token")), DEMO_TOKEN);
+    await page.getByText("You have no builds yet.").waitFor();
+  });
+
+  it("checks the create form in the page before sending it", async () => {
+    await page.getByRole("link", { name: "New build" }).first().click();
+    await page.getByLabel("Source URL").fill("ftp://example.org/disk.img");
+    await page.getByRole("button", { name: "Create build" }).click();
+    await page.getByText("Only http:// and https:// sources can be downloaded").waitFor();
+    await page.getByText("Give the image a name.").waitFor();
+    // Focus goes to the first field in trouble, whose error is its description.
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("name")), "src");
+    const described = await page.getByLabel("Source URL").getAttribute("aria-describedby");
+    assert.ok(described, "the URL field names its error");
+    assert.match(text(await page.locator(`[id="${described.split(" ").pop()}"]`).textContent()), /Only http/);
+    await screenshot(page, "create-errors-desktop");
+    await page.setViewportSize(PHONE);
+    await page.locator("summary", { hasText: "Advanced" }).click();
+    await screenshot(page, "create-advanced-phone");
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it("creates a build from a local source and shows it reach COMPLETED with its steps and log tail", {
+    timeout: BUILD_TIMEOUT_MS + 30_000,
+  }, async () => {
+    completedId = await createThroughForm("browser-debian", `${source.url}/debian12.img`);
+    await page.locator(".flash").getByText("Build “browser-debian” accepted").waitFor();
+    await page.getByRole("heading", { name: "browser-debian" }).waitFor();
+
+    await page
+      .locator('.status-card [data-status="COMPLETED"]')
+      .waitFor({ timeout: BUILD_TIMEOUT_MS })
+      .catch(async (error) => {
+        await screenshot(page, "FAILED-create-desktop");
+        const { build } = await apiBuild(completedId);
+        throw new Error(`never COMPLETED: ${JSON.stringify(build)}\n${error}`);
+      });
+    const { build } = await apiBuild(completedId);
+    assert.equal(build?.status, "COMPLETED");
+
+    const states = await page
+      .locator(".timeline__step")
+      .evaluateAll((items) =>
+        items.map((li) => [li.getAttribute("data-step"), li.getAttribute("data-state")]),
+      );
+    assert.equal(states.length, 10, "every agent step is on the timeline");
+    for (const [step, state] of states)
+      assert.ok(state === "done" || state === "skipped", `${step}: ${state}`);
+    for (const step of ["download", "upload", "register"]) {
+      assert.ok(
+        states.some(([s, st]) => s === step && st === "done"),
+        `${step} done`,
+      );
+      // A finished step shows how long it took.
+      assert.match(
+        text(await page.locator(`[data-step="${step}"] .timeline__time`).textContent()),
+        /\d+ (s|min)/,
+      );
+    }
+
+    const log = text(await page.getByRole("region", { name: "Agent log tail" }).textContent());
+    assert.ok(log.trim().split("\n").length >= 3, `the log tail has lines: ${log}`);
+    const tail = build?.log_tail as string[];
+    assert.ok(log.includes(tail.at(-1)!), "the page shows the service's last log line");
+
+    const imageId = build?.image_id as string;
+    assert.ok(imageId, "the service knows the image id");
+    const facts = text(await page.getByRole("complementary", { name: "Build details" }).textContent());
+    assert.ok(facts.includes(imageId), "the image id is shown");
+    assert.match(facts, /pithos:\/\/[^/\s]+\/images\//, "the Pithos location is shown");
+    assert.equal(await page.getByRole("button", { name: "Cancel build" }).count(), 0, "no cancel once done");
+
+    await screenshot(page, "detail-completed-desktop");
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "detail-completed-phone");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await screenshot(page, "detail-completed-phone-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it("cancels a running build after confirmation: CANCELED shown and the agent VM deleted in devcloud", {
+    timeout: 90_000,
+  }, async () => {
+    canceledId = await createThroughForm("browser-cancel", `${source.url}/slow/debian12.img`);
+    await page.locator('[data-step="download"][data-state="running"]').waitFor({ timeout: 60_000 });
+    const vm = await waitFor("the agent VM", () => agentServer(stack.cloud, canceledId));
+    assert.equal(vm.deleted, false);
+    assert.ok(vm.pid, "the agent runs in the VM");
+
+    // The list shows a running build with its progress bar and current step.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Builds" }).click();
+    const row = page.locator(`[data-build-id="${canceledId}"]`);
+    await row.getByRole("progressbar").waitFor();
+    assert.match(text(await row.locator(".build-row__step").textContent()), /Download source/);
+    await screenshot(page, "list-running-desktop");
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "list-running-phone");
+    await page.setViewportSize(DESKTOP);
+
+    await row.getByRole("link", { name: "browser-cancel" }).click();
+    await page.getByRole("button", { name: "Cancel build" }).click();
+    const dialog = page.getByRole("dialog", { name: "Cancel this build?" });
+    await dialog.waitFor();
+    await screenshot(page, "cancel-dialog-desktop");
+    await dialog.getByRole("button", { name: "Cancel build" }).click();
+    await page.locator('.status-card [data-status="CANCELED"]').waitFor({ timeout: 15_000 });
+    assert.equal((await apiBuild(canceledId)).build?.status, "CANCELED");
+
+    const gone = await waitFor(
+      "the agent VM deleted",
+      async () => {
+        const server = await agentServer(stack.cloud, canceledId);
+        return server?.deleted && server.process?.state !== "running" ? server : undefined;
+      },
+      30_000,
+    );
+    assert.equal(gone.deleted, true);
+    await screenshot(page, "detail-canceled-desktop");
+  });
+
+  it("deletes a build after a keyboard-driven confirmation", async () => {
+    assert.match(page.url(), new RegExp(`/builds/${canceledId}$`));
+    const remove = page.getByRole("button", { name: "Delete" });
+    await remove.focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Delete this build?" });
+    await dialog.waitFor();
+    // The modal takes focus on its safe button; Escape closes it and focus returns to "Delete".
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Keep it");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Delete");
+    assert.equal((await apiBuild(canceledId)).status, 200, "nothing deleted on Escape");
+
+    await page.keyboard.press("Enter");
+    await dialog.waitFor();
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/builds$/);
+    await page.locator(".flash").getByText("Build “browser-cancel” deleted.").waitFor();
+    await page.locator(`[data-build-id="${completedId}"]`).waitFor();
+    assert.equal(await page.locator(`[data-build-id="${canceledId}"]`).count(), 0);
+    assert.equal((await apiBuild(canceledId)).status, 404);
+  });
+
+  it("filters the list by status and name", async () => {
+    await page.getByLabel("Status").selectOption("completed");
+    await page.waitForURL(/status=completed/);
+    await page.locator(`[data-build-id="${completedId}"]`).waitFor();
+    await page.getByLabel("Status").selectOption("canceled");
+    await page.getByText("No builds match these filters.").waitFor();
+    await page.getByLabel("Status").selectOption("");
+    await page.getByLabel("Name").fill("no-such-name");
+    await page.getByText("No builds match these filters.").waitFor();
+    await page.getByLabel("Name").fill("DEBIAN");
+    await page.locator(`[data-build-id="${completedId}"]`).waitFor();
+    await page.getByLabel("Name").fill("");
+    await screenshot(page, "list-desktop");
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "list-phone");
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it("shows the service's message, not a blank page, when the server fails", async () => {
+    // Astakos down: the service answers every user call 503 auth_unavailable.
+    await setFaults(stack.cloud, { identity: { errorRate: 1 } });
+    try {
+      await page.reload();
+      const notice = page.getByRole("alert").filter({ hasText: "Could not load your builds" });
+      await notice.waitFor({ timeout: 15_000 });
+      assert.match(text(await notice.textContent()), /Authentication service unavailable/);
+      await page.getByRole("heading", { name: "Your builds" }).waitFor();
+      assert.match(new URL(page.url()).pathname, /^\/builds/, "still signed in: a 503 is not a bad token");
+      await screenshot(page, "server-error-desktop");
+    } finally {
+      await setFaults(stack.cloud, {});
+    }
+    // Once the service recovers, so does the page.
+    await page.getByRole("button", { name: "Retry" }).click();
+    await page.locator(`[data-build-id="${completedId}"]`).waitFor();
+    assert.equal(await page.getByRole("alert").filter({ hasText: "Could not load" }).count(), 0);
+  });
+
+  it("signs out, forgetting the token", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in to ICaaS" }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("icaas.token")), null);
+    assert.deepEqual(browser.pageErrors, [], "no uncaught errors in the page");
+  });
+});
