@@ -147,13 +147,11 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
       log.info("build canceled; the work directory is removed and nothing more is reported");
       return 0;
     }
-    if (error) {
-      log.error(`image creation failed: ${error.code}: ${error.message}`);
-      details = error.code === "stopped" ? "Image creation failed. Stopped before completing" : error.message;
-    } else {
-      details = "image creation finished";
-      log.info("image creation finished");
-    }
+    details = !error
+      ? "image creation finished"
+      : error.code === "stopped"
+        ? "Image creation failed. Stopped before completing"
+        : error.message;
     const report: StatusReport = {
       status: error ? "ERROR" : "COMPLETED",
       details: details.slice(0, 4096),
@@ -218,6 +216,7 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
             message: String((error as Error).message),
           });
     tracker.fail("manifest");
+    log.error(`image creation failed: ${failure.code}: ${failure.message}`);
     const code = await finish({ error: failure });
     return code === 0 ? 0 : 3;
   }
@@ -257,6 +256,10 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
   });
   if (timer) clearTimeout(timer);
 
+  if (outcome.ok) log.info("image creation finished");
+  else if (outcome.error.code !== "canceled") {
+    log.error(`image creation failed: ${outcome.error.code}: ${outcome.error.message}`);
+  }
   // The log step: whatever happened, the log object gets every line (not after a cancel's 403).
   appender.stop();
   if (!(outcome.ok === false && outcome.error.code === "canceled")) {
@@ -266,9 +269,6 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
     try {
       await appender.flush();
       tracker.finish("log");
-      log.info("step log: done");
-      // The line above must reach the object too.
-      await appender.flush();
     } catch (error) {
       tracker.fail("log");
       log.warn(`could not upload the log: ${(error as Error).message}`);

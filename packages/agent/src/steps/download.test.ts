@@ -75,6 +75,21 @@ describe("download", () => {
     assert.ok(lines.some((l) => l.includes("dropped at byte 1500000")));
   });
 
+  it("keeps the bytes of a small body cut in its first chunk, and resumes after them", async () => {
+    const small = join(dir, "small.bin");
+    await writeFile(small, data.subarray(0, 12_345));
+    src.serve("/small.bin", { path: small, dropAt: 5000 });
+    const r = await download({
+      url: `${src.url}/small.bin`,
+      destDir: await out("small"),
+      maxBytes: 1 << 30,
+      ...fast,
+    });
+    assert.deepEqual(await readFile(r.path), data.subarray(0, 12_345));
+    const ranges = src.requests.filter((q) => q.path === "/small.bin").map((q) => q.range);
+    assert.deepEqual(ranges, [undefined, "bytes=5000-"]);
+  });
+
   it("starts over when the server ignores Range", async () => {
     src.serve("/norange.bin", { path: sourcePath, dropAt: 1_000_000, ignoreRange: true });
     const r = await download({

@@ -5,6 +5,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { BodyTap } from "../body-tap.ts";
 import { AgentError, abortError } from "../errors.ts";
 import type { Manifest } from "../manifest.ts";
 import type { BuildContext, StepDefinition } from "./step.ts";
@@ -84,8 +85,9 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       if (signal?.aborted) throw abortError(signal, "download");
       const before = have;
       let res: IncomingMessage;
+      let tap: BodyTap;
       try {
-        res = await get(
+        [res, tap] = await get(
           currentUrl,
           have > 0 ? { range: `bytes=${have}-` } : {},
           options.idleTimeoutMs,
@@ -102,7 +104,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       }
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
-        res.resume();
+        tap.destroy();
         if (++redirects > (options.maxRedirects ?? 10)) throw failed("too many redirects");
         const next = new URL(res.headers.location, currentUrl);
         if (next.protocol !== "http:" && next.protocol !== "https:") {
@@ -113,7 +115,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
         continue;
       }
       if (status === 404 || status === 410) {
-        res.resume();
+        tap.destroy();
         throw new AgentError({
           code: "download_not_found",
           step: "download",
@@ -122,16 +124,16 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
         });
       }
       if (status === 416 && have > 0 && total !== undefined && have === total) {
-        res.resume();
+        tap.destroy();
         break;
       }
       if (status === 416) {
-        res.resume();
+        tap.destroy();
         await restart("the server refused to resume (416)");
         continue;
       }
       if (status === 401 || status === 403) {
-        res.resume();
+        tap.destroy();
         throw failed(
           `the server refused access to the image (HTTP ${status})`,
           undefined,
@@ -139,11 +141,11 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
         );
       }
       if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-        res.resume();
+        tap.destroy();
         throw failed(`the server answered HTTP ${status}`);
       }
       if (status >= 400 || (status !== 200 && status !== 206)) {
-        res.resume();
+        tap.destroy();
         failures++;
         if (failures > retries) throw failed(`the server answered HTTP ${status}`);
         log(`the server answered HTTP ${status}; retry ${failures} of ${retries}`);
@@ -163,7 +165,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       } else {
         const range = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(res.headers["content-range"] ?? ""));
         if (!range || Number(range[1]) !== have) {
-          res.resume();
+          tap.destroy();
           await restart("the server resumed at the wrong offset");
           continue;
         }
@@ -173,12 +175,11 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       }
       contentType = res.headers["content-type"];
       if (total !== undefined && total > maxBytes) {
-        res.destroy();
+        tap.destroy();
         throw tooLarge(total, maxBytes);
       }
       options.onProgress?.(have, total);
 
-      let dropped: unknown;
       let batch: Buffer[] = [];
       let batchBytes = 0;
       const flush = async () => {
@@ -195,33 +196,32 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
         have += size;
         options.onProgress?.(have, total);
       };
-      try {
-        for await (const chunk of res as AsyncIterable<Buffer>) {
+      for (let chunks = await tap.take(); chunks; chunks = await tap.take()) {
+        for (const chunk of chunks) {
           if (have + batchBytes + chunk.length > maxBytes) {
-            res.destroy();
+            tap.destroy();
             throw tooLarge(have + batchBytes + chunk.length, maxBytes);
           }
           batch.push(chunk);
           batchBytes += chunk.length;
-          if (batchBytes >= WRITE_BATCH) await flush();
         }
-      } catch (error) {
-        if (error instanceof AgentError) throw error;
-        dropped = error;
+        if (batchBytes >= WRITE_BATCH) await flush();
       }
+      const dropped = tap.error;
       // Bytes that arrived before a drop are good: keep them and resume after them.
       await flush();
       if (signal?.aborted) throw abortError(signal, "download");
-      if (dropped === undefined && total !== undefined && have < total)
-        dropped = new Error("connection closed early");
-      if (dropped === undefined && total !== undefined && have > total) {
+      let lost = dropped;
+      if (lost === undefined && total !== undefined && have < total)
+        lost = new Error("connection closed early");
+      if (lost === undefined && total !== undefined && have > total) {
         throw failed(`the server sent ${have} bytes, more than the ${total} it announced`);
       }
-      if (dropped === undefined) break;
+      if (lost === undefined) break;
       failures = have > before ? 1 : failures + 1;
-      if (failures > retries)
-        throw failed(`the connection dropped at byte ${have}: ${(dropped as Error).message}`, dropped);
-      log(`the connection dropped at byte ${have} (${(dropped as Error).message}); resuming`);
+      const why = (lost as Error).message;
+      if (failures > retries) throw failed(`the connection dropped at byte ${have}: ${why}`, lost);
+      log(`the connection dropped at byte ${have} (${why}); resuming`);
       await sleep(backoff * 2 ** (failures - 1), undefined, { signal }).catch(() => {});
     }
   } finally {
@@ -273,7 +273,7 @@ function get(
   headers: Record<string, string>,
   idleTimeoutMs: number | undefined,
   signal: AbortSignal | undefined,
-): Promise<IncomingMessage> {
+): Promise<[IncomingMessage, BodyTap]> {
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
@@ -283,7 +283,8 @@ function get(
         headers: { "user-agent": "icaas-agent", "accept-encoding": "identity", ...headers },
         signal,
       },
-      resolve,
+      // Tapped at once: bytes that arrive while the caller opens its file must not be lost.
+      (res) => resolve([res, new BodyTap(res)]),
     );
     const idle = idleTimeoutMs ?? 60_000;
     req.setTimeout(idle, () => req.destroy(new Error(`no data for ${Math.round(idle / 1000)} s`)));
