@@ -1,6 +1,6 @@
 /** @module app.test — the web UI at `/`, and logs that never carry a token or a nonce. */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -89,6 +89,25 @@ describe("the service application", () => {
       demo: true,
       demoTokenHint: "printed by the demo",
     });
+  });
+
+  it("keeps user tokens, nonces and agent tokens out of the database in the clear", async () => {
+    const created = await call(`${h.api}/builds`, {
+      method: "POST",
+      token: USER_A.token,
+      body: { build: { name: "at rest", src: "http://x/y" } },
+    });
+    const id = created.body.build.id as number;
+    const agent = await actAsAgent(h.cloud, id, h.api);
+    const nonce = agent.manifestUrl.split("/").pop()!;
+    const files = readdirSync(join(h.dataDir, "service")).filter((f) => f.startsWith("icaas.sqlite"));
+    assert.ok(files.length > 0);
+    const bytes = Buffer.concat(files.map((f) => readFileSync(join(h.dataDir, "service", f))));
+    for (const secret of [USER_A.token, nonce, agent.manifest.service.token])
+      assert.equal(bytes.indexOf(secret), -1, `found in the database: ${secret.slice(0, 6)}…`);
+    assert.ok(bytes.indexOf("at rest") >= 0, "the database files were read");
+    await agent.report({ status: "ERROR" });
+    await vmDeleted(h.cloud, id, h.api);
   });
 
   it("logs requests and jobs without tokens, nonces or agent tokens", async () => {

@@ -66,9 +66,11 @@ export const ConfigSchema = Type.Object(
     buildTimeoutSeconds: Seconds(7200, "A build running longer ends in ERROR."),
     progressHeuristic: Type.Number({ minimum: 0, default: 6.75, description: "Sent to the agent." }),
     progressIntervalSeconds: Type.Number({ minimum: 0.1, default: 5, description: "Agent report period." }),
-    maxDownloadBytes: Type.Optional(
-      Type.Integer({ minimum: 1, description: "Source size limit for the agent." }),
-    ),
+    maxDownloadBytes: Type.Integer({
+      minimum: 1,
+      default: 21474836480,
+      description: "Largest source the agent downloads (sent in the manifest).",
+    }),
     authCacheSeconds: Type.Number({
       minimum: 0,
       default: 60,

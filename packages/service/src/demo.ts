@@ -119,7 +119,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     agentFlavorId: "1",
     dataDir: join(data, "service"),
     demo: true,
-    demoTokenHint: "The demo token is printed in the terminal running the demo (npm run demo).",
+    demoTokenHint: "The demo token is printed in the terminal running the demo.",
     jobPollMs: 250,
     sweeperIntervalMs: 5000,
     logLevel: "warn",
