@@ -190,6 +190,8 @@ describe("web UI in Chromium against the real service, devcloud and agent", () =
     await dialog.getByRole("button", { name: "Cancel build" }).click();
     await page.locator('.status-card [data-status="CANCELED"]').waitFor({ timeout: 15_000 });
     assert.equal((await apiBuild(canceledId)).build?.status, "CANCELED");
+    // The step the agent was on shows as stopped, not failed.
+    await page.locator('[data-step="download"][data-state="stopped"]').waitFor();
 
     const gone = await waitFor(
       "the agent VM deleted",

@@ -4,6 +4,7 @@ import { formatBytes, formatDuration, formatRelative, urlHost } from "./format.t
 
 describe("format", () => {
   it("formats durations", () => {
+    assert.equal(formatDuration(300), "<1 s");
     assert.equal(formatDuration(4_400), "4 s");
     assert.equal(formatDuration(185_000), "3 min 05 s");
     assert.equal(formatDuration(3_720_000), "1 h 02 min");

@@ -1,7 +1,8 @@
 /** @module format — durations, byte counts and times as people read them. */
 
-/** `45 s`, `3 min 05 s`, `1 h 02 min`. */
+/** `<1 s`, `45 s`, `3 min 05 s`, `1 h 02 min`. */
 export function formatDuration(ms: number): string {
+  if (ms < 1000) return "<1 s";
   const seconds = Math.round(ms / 1000);
   if (seconds < 60) return `${seconds} s`;
   const minutes = Math.floor(seconds / 60);

@@ -288,5 +288,7 @@ function detailStatusText(build: Build, step: BuildStep | null): string {
     return at ? `Failed at “${stepLabel(at)}”` : "Failed";
   }
   if (build.status === "COMPLETED") return build.image_id ? "Image registered" : "Image ready";
+  if (build.status === "CANCELED" && step?.state === "running")
+    return `Canceled during “${stepLabel(step.name)}”`;
   return activityText(build);
 }

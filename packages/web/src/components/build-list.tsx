@@ -144,18 +144,22 @@ export function BuildList() {
 
       <p className="list-count" role="status">
         {shown === null
-          ? "Loading builds…"
+          ? error
+            ? "No builds loaded."
+            : "Loading builds…"
           : needle
             ? `${shown.length} of ${list?.builds.length} loaded builds match “${query.trim()}”.`
             : `${shown.length} ${shown.length === 1 ? "build" : "builds"}${list?.more ? " loaded" : ""}.`}
       </p>
 
       {shown === null ? (
-        <ul className="build-list" aria-hidden="true">
-          {[0, 1, 2].map((i) => (
-            <li key={i} className="build-row build-row--skeleton" />
-          ))}
-        </ul>
+        error ? null : (
+          <ul className="build-list" aria-hidden="true">
+            {[0, 1, 2].map((i) => (
+              <li key={i} className="build-row build-row--skeleton" />
+            ))}
+          </ul>
+        )
       ) : shown.length === 0 ? (
         <div className="empty">
           {needle || status ? (

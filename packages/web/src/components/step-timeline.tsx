@@ -5,12 +5,16 @@ import { formatBytes, formatDuration } from "../format.ts";
 import { Icon } from "./icons.tsx";
 import { ProgressBar } from "./progress-bar.tsx";
 
-const STATE_TEXT: Record<StepState, string> = {
+/** What a step shows: its reported state, or `stopped` for the one running when the build was canceled. */
+type ShownState = StepState | "stopped";
+
+const STATE_TEXT: Record<ShownState, string> = {
   pending: "Waiting",
   running: "Running",
   done: "Done",
   failed: "Failed",
   skipped: "Skipped",
+  stopped: "Stopped",
 };
 const STATE_ICON = {
   pending: "dot",
@@ -18,24 +22,41 @@ const STATE_ICON = {
   done: "check",
   failed: "cross",
   skipped: "ban",
+  stopped: "ban",
 } as const;
 
 export function StepTimeline({ build, now }: { build: Build; now: number }) {
-  // A finished build's steps that never ran stay "waiting" in the data; say "not run" instead.
   const ended = build.status !== "CREATING";
+  // A step still "running" in a finished build stopped when the build did, not now.
+  const endedAt = ended ? Date.parse(build.updated) : now;
   return (
     <ol className="timeline" aria-label="Steps">
       {timeline(build).map((step) => (
-        <StepItem key={step.name} step={step} now={now} ended={ended} />
+        <StepItem key={step.name} step={step} now={endedAt} buildStatus={build.status} />
       ))}
     </ol>
   );
 }
 
-function StepItem({ step, now, ended }: { step: BuildStep; now: number; ended: boolean }) {
-  const state: StepState = ended && step.state === "running" ? "failed" : step.state;
-  const duration = stepDurationMs(step, now);
+function shownState(step: BuildStep, buildStatus: Build["status"]): ShownState {
+  if (buildStatus === "CREATING" || step.state !== "running") return step.state;
+  return buildStatus === "CANCELED" ? "stopped" : buildStatus === "ERROR" ? "failed" : "done";
+}
+
+function StepItem({
+  step,
+  now,
+  buildStatus,
+}: {
+  step: BuildStep;
+  now: number;
+  buildStatus: Build["status"];
+}) {
+  const state = shownState(step, buildStatus);
+  const ended = buildStatus !== "CREATING";
+  const duration = state === "skipped" || state === "pending" ? null : stepDurationMs(step, now);
   const fraction = stepFraction(step);
+  // A finished build's steps that never ran stay "waiting" in the data; say "not run" instead.
   const stateText = ended && state === "pending" ? "Not run" : STATE_TEXT[state];
   const bytes =
     typeof step.bytes_done === "number" && step.bytes_done > 0
