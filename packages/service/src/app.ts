@@ -45,7 +45,6 @@ export async function buildApp(ctx: ServiceContext, logger: Logger): Promise<Fas
           "Turns a source image URL into an image registered in the user's Synnefo account. A compatible superset of the original ICaaS API; see docs/api.md.",
         version: ctx.version,
       },
-      servers: [{ url: ctx.endpoint.replace(/\/icaas$/, "") }],
       tags: [
         { name: "builds", description: "The user API (X-Auth-Token)" },
         { name: "agent", description: "The agent API (manifest nonce, X-Icaas-Token)" },

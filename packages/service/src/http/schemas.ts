@@ -1,6 +1,9 @@
 /** @module http/schemas — the API's shapes, once: they validate requests, serialize answers and make the OpenAPI spec. */
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 
+/** Build ids are 32-bit in PostgreSQL (serial); larger numbers are simply not found. */
+const MAX_ID = 2_147_483_647;
+
 /** A value or null, in the OpenAPI 3.0 spelling fast-json-stringify understands. */
 const Nullable = <T extends TSchema>(schema: T) =>
   Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
@@ -137,17 +140,19 @@ export const ListQuery = Type.Object({
   status: Type.Optional(Type.String({ pattern: anyCase("CREATING", "ERROR", "COMPLETED", "CANCELED") })),
   details: Type.Optional(Type.String({ enum: ["0", "1"] })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  marker: Type.Optional(Type.Integer({ minimum: 0, description: "The last id of the previous page." })),
+  marker: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: MAX_ID, description: "The last id of the previous page." }),
+  ),
 });
 
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 0 }) });
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 0, maximum: MAX_ID }) });
 
 export const ActionBody = Type.Object({
   action: Type.String({ pattern: anyCase("cancel"), description: "Only `cancel` (any case)." }),
 });
 
 export const ManifestParams = Type.Object({
-  id: Type.Integer({ minimum: 0 }),
+  id: Type.Integer({ minimum: 0, maximum: MAX_ID }),
   nonce: Type.String({ minLength: 1, maxLength: 128 }),
 });
 

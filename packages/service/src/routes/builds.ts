@@ -30,6 +30,18 @@ const AUTH_HEADER = {
   properties: { "x-auth-token": { type: "string", description: "The user's Synnefo token." } },
 } as const;
 
+/** JSON with object keys sorted, so a replay with the keys in another order is the same request. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -150,7 +162,7 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           nonce_sealed: ctx.box.encrypt(nonce, SEAL.nonce),
           nonce_hash: sha256Hex(nonce),
           idempotency_key: key ?? null,
-          request_hash: key ? sha256Hex(JSON.stringify(input)) : null,
+          request_hash: key ? sha256Hex(canonicalJson(input)) : null,
         },
         locations: (id) => {
           const l = resolveLocations(id, input.name, input.image, input.log);

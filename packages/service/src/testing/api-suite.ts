@@ -233,7 +233,7 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
       it("honours Idempotency-Key: a replay returns the same build and makes no second VM", async () => {
         const key = `key-${dialect}-1`;
         const first = await create({ name: "idem", src: SRC }, USER_A.token, { "idempotency-key": key });
-        const again = await create({ name: "idem", src: SRC }, USER_A.token, { "idempotency-key": key });
+        const again = await create({ src: SRC, name: "idem" }, USER_A.token, { "idempotency-key": key });
         assert.equal(first.status, 202);
         assert.equal(again.status, 202);
         assert.equal(again.body.build.id, first.body.build.id);
@@ -381,6 +381,13 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
         assert.equal(still.body.build.status, "CREATING");
         assert.equal((await get(999_999)).status, 404);
         assert.equal((await call(`${api}/builds/abc`, { token: USER_A.token })).status, 404);
+        assert.equal((await call(`${api}/builds/99999999999999`, { token: USER_A.token })).status, 404);
+        assert.equal(
+          (await call(`${api}/builds/99999999999999`, { method: "DELETE", token: USER_A.token })).status,
+          404,
+        );
+        assert.equal((await cancel(99_999_999_999, USER_A.token)).status, 404);
+        assert.equal((await call(`${api}/builds/agent/99999999999/x`)).status, 403);
         assert.equal((await cancel(a.id)).status, 204);
         await vmDeleted(a.id);
       });
@@ -738,6 +745,24 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
         await vmDeleted(late.id, `${t.url}/icaas`);
         assert.ok(lateAgent.server);
         await t.close();
+      });
+
+      it("destroys the VM of an ended build whose destroy job was lost (the sweeper re-queues it)", async () => {
+        const b = (await create({ name: "lost job", src: SRC })).body.build;
+        await vmOf(b.id);
+        await waitFor(
+          "the VM id stored",
+          async () => (await h.service.ctx.store.builds.find(b.id))?.vm_state === "alive",
+        );
+        // As after restoring an old backup: the build is over, nothing is queued for its VM.
+        await h.service.ctx.store.builds.db
+          .updateTable("builds")
+          .set({ status: "ERROR" })
+          .where("id", "=", b.id)
+          .execute();
+        assert.equal((await h.service.ctx.store.jobs.get(b.id, "destroy_agent"))?.state, undefined);
+        await h.service.sweep();
+        await vmDeleted(b.id);
       });
 
       it("turns a Cyclades 413 into ERROR naming the exhausted resource", async () => {
