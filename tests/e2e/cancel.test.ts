@@ -1,0 +1,66 @@
+/** Cancel while the agent downloads: CANCELED, the agent gone within seconds, the VM deleted. */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeBitnamiZip } from "@icaas/agent/testing";
+import { buildTestDisk } from "@icaas/imageprep/testing";
+import {
+  alive,
+  api,
+  createBuild,
+  type Pipeline,
+  serverOf,
+  startPipeline,
+  waitBuild,
+  waitVmGone,
+} from "./pipeline-harness.ts";
+
+describe("e2e: cancel during download", () => {
+  let p: Pipeline;
+  let url: string;
+
+  before(async () => {
+    p = await startPipeline();
+    // 8 MiB of random data and a 1 MiB/s source: the download lasts about 8 seconds.
+    const disk = await buildTestDisk({
+      path: join(p.dir, "source.raw"),
+      diskMiB: 64,
+      swap: false,
+      extraFiles: { "/srv/blob.bin": randomBytes(8 << 20) },
+    });
+    const zip = await makeBitnamiZip({ raw: disk.path, dir: p.dir });
+    p.src.serve(`/slow/${zip.name}.zip`, { path: zip.path, bytesPerSecond: 1 << 20 });
+    url = `${p.src.url}/slow/${zip.name}.zip`;
+  });
+  after(async () => {
+    await p?.close();
+  });
+
+  it("ends CANCELED and the agent stops within seconds", async () => {
+    const id = await createBuild(p, { name: "to cancel", src: url });
+    await waitBuild(p, id, {
+      until: (b) =>
+        b.steps.some((s) => s.name === "download" && s.state === "running" && (s.bytes_done ?? 0) > 0),
+      timeoutMs: 30_000,
+    });
+    const server = await serverOf(p, id);
+    assert.ok(server?.pid && alive(server.pid), "the agent runs");
+    const canceledAt = Date.now();
+    const answer = await api(p, `/builds/${id}`, { method: "PUT", body: { action: "cancel" } });
+    assert.equal(answer.status, 204);
+    const build = await waitBuild(p, id);
+    assert.equal(build.status, "CANCELED");
+    const vm = await waitVmGone(p, id, 15_000);
+    const took = Date.now() - canceledAt;
+    assert.ok(took < 10_000, `the agent stopped ${took} ms after the cancel`);
+    assert.equal(vm.status, "DELETED");
+    assert.ok(!alive(server!.pid!), "the agent process is gone");
+    // It never reported anything after the cancel: the build keeps the cancel's state.
+    const later = (await api(p, `/builds/${id}`)).body?.build;
+    assert.equal(later?.status, "CANCELED");
+    assert.equal(later?.image_id, null);
+    const downloaded = p.src.bytesSent();
+    assert.ok(downloaded < 12 << 20, `the download stopped (${downloaded} bytes sent)`);
+  });
+});

@@ -1,0 +1,259 @@
+/** @module tests/e2e/pipeline-harness — a devcloud whose VMs run the real agent, the real service, an image source. */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type SourceServer, startSourceServer } from "@icaas/agent/testing";
+import {
+  AGENT_IMAGE_ID,
+  DEMO_TOKEN,
+  DEMO_USER_UUID,
+  type Devcloud,
+  type DevcloudConfig,
+  type DevUser,
+  defaultConfig,
+  startDevcloud,
+} from "@icaas/devcloud";
+import { type RunningService, resolveConfig, startService } from "@icaas/service";
+import { PithosClient, PlanktonClient } from "@icaas/synnefo";
+
+export const run = promisify(execFile);
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+/** The agent as a devcloud VM runs it: the TypeScript CLI through tsx (resolved here, not in the VM's cwd). */
+export const AGENT_COMMAND = [
+  process.execPath,
+  "--import",
+  import.meta.resolve("tsx"),
+  join(REPO, "packages/agent/src/cli.ts"),
+  "--root",
+  "{root}",
+];
+
+/** A second user whose Pithos holds only a few MiB (the quota failure path). */
+export const SMALL_USER: DevUser = {
+  uuid: "5c0ffee0-1234-4abc-8def-000000000001",
+  name: "small@example.org",
+  token: "small-quota-token-0123456789abcdefghijklmn",
+  quotas: { vms: 5, cpu: 10, ramMiB: 10240, diskGiB: 200, diskspaceBytes: 4 * 2 ** 20 },
+};
+
+export interface Pipeline {
+  cloud: Devcloud;
+  service: RunningService;
+  /** `<service>/icaas` */
+  api: string;
+  src: SourceServer;
+  dir: string;
+  pithos(token?: string, account?: string): PithosClient;
+  plankton(token?: string): PlanktonClient;
+  close(): Promise<void>;
+}
+
+/** Starts the three parts on 127.0.0.1 with short intervals; `close()` stops them and removes their files. */
+export async function startPipeline(
+  options: { agentCommand?: string[]; service?: Record<string, unknown> } = {},
+): Promise<Pipeline> {
+  const dir = await mkdtemp(join(tmpdir(), "icaas-e2e-"));
+  const base = defaultConfig();
+  const config: DevcloudConfig = {
+    ...base,
+    users: [...base.users, SMALL_USER],
+    agent: { command: options.agentCommand ?? AGENT_COMMAND },
+    bootSeconds: 0.05,
+  };
+  const cloud = await startDevcloud({ dataDir: join(dir, "cloud"), config });
+  const service = await startService(
+    resolveConfig({
+      host: "127.0.0.1",
+      port: 0,
+      authUrl: cloud.authUrl,
+      dataDir: join(dir, "service"),
+      agentImageId: AGENT_IMAGE_ID,
+      agentFlavorId: "1",
+      logLevel: "silent",
+      progressIntervalSeconds: 0.5,
+      manifestTimeoutSeconds: 120,
+      agentSilenceSeconds: 60,
+      buildTimeoutSeconds: 600,
+      jobPollMs: 50,
+      jobBackoffMs: 100,
+      jobMaxBackoffMs: 1000,
+      sweeperIntervalMs: 500,
+      rateLimitPerMinute: 0,
+      createRateLimitPerMinute: 0,
+      maxActiveBuildsPerUser: 0,
+      ...options.service,
+    }),
+  );
+  const src = await startSourceServer();
+  const storageUrl = `${cloud.url}/object-store/v1`;
+  return {
+    cloud,
+    service,
+    api: `${service.url}/icaas`,
+    src,
+    dir,
+    pithos: (token = DEMO_TOKEN, account = DEMO_USER_UUID) =>
+      new PithosClient({ storageUrl, account, token }),
+    plankton: (token = DEMO_TOKEN) => new PlanktonClient({ imageUrl: `${cloud.url}/image/v1.0`, token }),
+    async close() {
+      await service.close();
+      await cloud.close();
+      await src.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: { build?: Build; message?: string; code?: string } | undefined;
+}
+
+export interface BuildStep {
+  name: string;
+  state: string;
+  bytes_done: number | null;
+  bytes_total: number | null;
+  started: string | null;
+  finished: string | null;
+}
+
+/** A build as `GET /icaas/builds/{id}` shows it (the fields these tests read). */
+export interface Build {
+  id: number;
+  name: string;
+  status: string;
+  status_details: { details?: string; "agent-progress"?: { current: number; total: number } };
+  image: { container: string; object: string; account?: string };
+  log: { container: string; object: string; account?: string };
+  progress: number;
+  steps: BuildStep[];
+  error: { code: string; message: string; step?: string; hint?: string } | null;
+  image_id: string | null;
+  image_location: string | null;
+  log_tail: string[];
+}
+
+export async function api(
+  p: Pipeline,
+  path: string,
+  options: { method?: string; body?: unknown; token?: string } = {},
+): Promise<ApiAnswer> {
+  const res = await fetch(`${p.api}${path}`, {
+    method: options.method ?? "GET",
+    headers: {
+      "x-auth-token": options.token ?? DEMO_TOKEN,
+      ...(options.body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as ApiAnswer["body"]) : undefined };
+}
+
+/** POSTs a build and returns its id. */
+export async function createBuild(
+  p: Pipeline,
+  build: Record<string, unknown>,
+  token?: string,
+): Promise<number> {
+  const answer = await api(p, "/builds", { method: "POST", body: { build }, token });
+  if (answer.status !== 202) throw new Error(`POST /builds: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body!.build!.id;
+}
+
+/** Polls the build until `until` holds (default: a final state), within `timeoutMs`. */
+export async function waitBuild(
+  p: Pipeline,
+  id: number,
+  options: { until?: (b: Build) => boolean; timeoutMs?: number; token?: string } = {},
+): Promise<Build> {
+  const until = options.until ?? ((b: Build) => b.status !== "CREATING");
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  let last: Build | undefined;
+  for (;;) {
+    last = (await api(p, `/builds/${id}`, { token: options.token })).body?.build;
+    if (last && until(last)) return last;
+    if (Date.now() > deadline) throw new Error(`build ${id} timed out: ${JSON.stringify(last)}`);
+    await sleep(100);
+  }
+}
+
+export interface CloudServer {
+  id: number;
+  name: string;
+  status: string;
+  deleted: boolean;
+  pid: number | null;
+  process: { state: string; exitCode?: number | null; signal?: string | null } | null;
+  rootDir: string;
+  consoleLog: string;
+}
+
+/** The devcloud VM of a build (its name carries the build id). */
+export async function serverOf(p: Pipeline, buildId: number): Promise<CloudServer | undefined> {
+  const res = await fetch(`${p.cloud.url}/_devcloud/compute/servers`);
+  const { servers } = (await res.json()) as { servers: CloudServer[] };
+  return servers.find((s) => s.name.startsWith(`icaas-agent-${buildId}-`));
+}
+
+/** Waits until the build's VM is deleted and its agent process is gone. */
+export async function waitVmGone(p: Pipeline, buildId: number, timeoutMs = 30_000): Promise<CloudServer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await serverOf(p, buildId);
+    if (s?.deleted && s.process?.state !== "running" && !(s.pid && alive(s.pid))) return s;
+    if (Date.now() > deadline) throw new Error(`VM of build ${buildId} not gone: ${JSON.stringify(s)}`);
+    await sleep(100);
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Asserts a build ended in ERROR with this code and step, and its VM is deleted. */
+export async function expectError(
+  p: Pipeline,
+  id: number,
+  code: string,
+  step: string,
+  token?: string,
+): Promise<Build & { error: NonNullable<Build["error"]> }> {
+  const build = await waitBuild(p, id, { token });
+  if (build.status !== "ERROR" || build.error?.code !== code || build.error?.step !== step) {
+    throw new Error(`expected ERROR ${code} at ${step}, got ${build.status} ${JSON.stringify(build.error)}`);
+  }
+  const failed = build.steps.find((s) => s.name === step);
+  if (failed?.state !== "failed") throw new Error(`step ${step} is ${failed?.state}, not failed`);
+  if (build.status_details.details !== build.error?.message) {
+    throw new Error(`details ${JSON.stringify(build.status_details.details)} is not the error message`);
+  }
+  const vm = await waitVmGone(p, id);
+  if (vm.status !== "DELETED") throw new Error(`VM of build ${id} is ${vm.status}`);
+  return build as Build & { error: NonNullable<Build["error"]> };
+}
+
+/** Reads a Pithos object into a local file. */
+export async function download(
+  pithos: PithosClient,
+  container: string,
+  object: string,
+  path: string,
+): Promise<void> {
+  const { createWriteStream } = await import("node:fs");
+  const { pipeline } = await import("node:stream/promises");
+  const res = await pithos.getObject(container, object);
+  await pipeline(res.body, createWriteStream(path));
+}
