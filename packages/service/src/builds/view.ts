@@ -48,8 +48,3 @@ export function buildSummaryText(row: BuildSummary, endpoint: string): string {
   const href = JSON.stringify(`${endpoint}/builds/${row.id}`);
   return `{"links":[{"href":${href},"rel":"self"}],"id":${row.id},"name":${str(row.name)},"status":${str(row.status)}}`;
 }
-
-/** The parsed form of `buildJsonText` (tests, callers that want an object). */
-export function buildJson(row: BuildView | BuildListView, endpoint: string): Record<string, unknown> {
-  return JSON.parse(buildJsonText(row, endpoint)) as Record<string, unknown>;
-}

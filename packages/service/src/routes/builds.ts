@@ -148,6 +148,7 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       const input = (request.body as CreateBuildBody).build;
       const key = header(request, "idempotency-key");
       const nonce = randomToken(32);
+      const sealedToken = ctx.box.encrypt(request.userToken!, SEAL.userToken);
       const result = await ctx.store.builds.create({
         build: {
           user_uuid: user.uuid,
@@ -158,7 +159,7 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           project: input.project ?? null,
           networks: input.networks ? JSON.stringify(input.networks) : null,
           checksum: input.checksum ?? null,
-          user_token_sealed: ctx.box.encrypt(request.userToken!, SEAL.userToken),
+          user_token_sealed: sealedToken,
           nonce_sealed: ctx.box.encrypt(nonce, SEAL.nonce),
           nonce_hash: sha256Hex(nonce),
           idempotency_key: key ?? null,
@@ -168,7 +169,7 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           const l = resolveLocations(id, input.name, input.image, input.log);
           return { image: JSON.stringify(l.image), log: JSON.stringify(l.log) };
         },
-        userTokenSealed: ctx.box.encrypt(request.userToken!, SEAL.userToken),
+        userTokenSealed: sealedToken,
         maxActive: ctx.config.maxActiveBuildsPerUser,
       });
       switch (result.kind) {

@@ -203,10 +203,25 @@ export async function startHarness(options: {
       extra.push(s);
       return s;
     },
+    /** Stops everything; fails if a VM is still alive (a test leaked it) after a short grace period. */
     async close() {
-      for (const s of [service, ...extra]) await s.close();
-      await cloud.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      let leaked: DevcloudServer[] = [];
+      try {
+        leaked = await waitFor(
+          "no live VM",
+          async () => {
+            const live = await liveServers(cloud);
+            return live.length === 0 ? [] : undefined;
+          },
+          10_000,
+        ).catch(async () => liveServers(cloud));
+      } finally {
+        for (const s of [service, ...extra]) await s.close();
+        await cloud.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+      if (leaked.length > 0)
+        throw new Error(`leaked VMs: ${leaked.map((s) => `${s.id} ${s.name}`).join(", ")}`);
     },
   };
 }
