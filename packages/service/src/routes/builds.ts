@@ -47,6 +47,12 @@ function header(request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** Words for the fields whose schema is a pattern (Ajv would quote the regular expression). */
+const PATTERN_HINTS: Record<string, string> = {
+  "build.src": "must be an http:// or https:// URL",
+  "build.checksum": "must be <md5|sha1|sha256|sha512>:<hex digest>, e.g. sha256:9f86d0…",
+};
+
 /** The original's messages for a bad create body, in its order of checks. */
 function createValidationErrors(validation: FastifySchemaValidationError[]) {
   const priority = (e: FastifySchemaValidationError) => {
@@ -74,6 +80,8 @@ function createValidationErrors(validation: FastifySchemaValidationError[]) {
     first.keyword === "minLength"
   )
     return errors.locationFieldMissing(sub, field);
+  if (first.keyword === "pattern" && PATTERN_HINTS[errorPath(first)])
+    return errors.invalidParameter(errorPath(first), PATTERN_HINTS[errorPath(first)]!);
   return genericValidationError([first], "body");
 }
 

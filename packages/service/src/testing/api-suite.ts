@@ -205,7 +205,15 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
         const ftp = await create({ name: "x", src: "ftp://example.org/x.img" });
         assert.equal(ftp.status, 400);
         assert.equal(ftp.body.code, "invalid_parameter");
-        assert.match(ftp.body.message, /build\.src/);
+        assert.equal(
+          ftp.body.message,
+          "Invalid value for parameter 'build.src': must be an http:// or https:// URL",
+        );
+        const sum = await create({ name: "x", src: SRC, checksum: "sha256" });
+        assert.match(sum.body.message, /^Invalid value for parameter 'build\.checksum': must be <md5/);
+        const typed = await create({ name: "x", src: SRC, public: "maybe" });
+        assert.equal(typed.status, 400);
+        assert.equal(typed.body.message, "Invalid value for parameter 'build.public': must be boolean");
         const json = await call(`${api}/builds`, {
           method: "POST",
           token: USER_A.token,
