@@ -170,13 +170,55 @@ describe("web UI in Chromium against the real service, devcloud and agent", () =
     await page.locator('[data-step="download"][data-state="running"]').waitFor({ timeout: 60_000 });
     const vm = await waitFor("the agent VM", () => agentServer(stack.cloud, canceledId));
     assert.equal(vm.deleted, false);
-    assert.ok(vm.pid, "the agent runs in the VM");
+    assert.equal(vm.process?.state, "running", "the agent runs in the VM");
+
+    // Polling must not move things: the steps and the log keep their places across several refreshes.
+    const layout = () =>
+      page.evaluate(() =>
+        Array.from(document.querySelectorAll("[data-step], .log__text, .status-card")).map((el) => {
+          const box = el.getBoundingClientRect();
+          return `${el.getAttribute("data-step") ?? el.className}:${box.top}:${box.height}`;
+        }),
+      );
+    const before = await layout();
+    const bytesBefore = text(await page.locator('[data-step="download"] .timeline__bytes').textContent());
+    await page.waitForTimeout(5000);
+    assert.deepEqual(await layout(), before, "no layout jumps while polling");
+    const bytesAfter = text(await page.locator('[data-step="download"] .timeline__bytes').textContent());
+    assert.notEqual(bytesAfter, bytesBefore, `the download's byte count moves on (${bytesAfter})`);
 
     // The list shows a running build with its progress bar and current step.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Builds" }).click();
     const row = page.locator(`[data-build-id="${canceledId}"]`);
     await row.getByRole("progressbar").waitFor();
     assert.match(text(await row.locator(".build-row__step").textContent()), /Download source/);
+    const heights = await page
+      .locator(".build-row")
+      .evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+    assert.equal(new Set(heights).size, 1, `running and finished rows are one height: ${heights}`);
+
+    // While the tab is hidden the list stops polling; back in view it refreshes at once.
+    const listCalls: number[] = [];
+    page.on("request", (r) => {
+      if (new URL(r.url()).pathname === "/icaas/builds") listCalls.push(Date.now());
+    });
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((h) => {
+        Object.defineProperty(document, "hidden", { value: h, configurable: true });
+        Object.defineProperty(document, "visibilityState", {
+          value: h ? "hidden" : "visible",
+          configurable: true,
+        });
+        document.dispatchEvent(new Event("visibilitychange"));
+      }, hidden);
+    await setHidden(true);
+    const hiddenAt = Date.now();
+    await page.waitForTimeout(6000);
+    assert.equal(listCalls.filter((t) => t > hiddenAt + 500).length, 0, "no polling while hidden");
+    const shownAt = Date.now();
+    await setHidden(false);
+    await waitFor("a refresh on return", async () => listCalls.some((t) => t >= shownAt), 1500);
+    page.removeAllListeners("request");
     await screenshot(page, "list-running-desktop");
     await page.setViewportSize(PHONE);
     await screenshot(page, "list-running-phone");
