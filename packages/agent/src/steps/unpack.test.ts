@@ -91,6 +91,24 @@ describe("unpack", () => {
     });
   });
 
+  it("refuses a stored zip whose data was damaged (CRC-32), and a deflated one that no longer inflates", async () => {
+    for (const args of [["-0"], []]) {
+      const zip = await bitnamiZip(args);
+      const bytes = await readFile(zip);
+      // Flip bytes inside the disk's data (past the headers, before the central directory).
+      for (let i = 0; i < 64; i++) {
+        const at = (bytes.length >> 1) + i * 97;
+        bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+      }
+      await writeFile(zip, bytes);
+      await assert.rejects(unpack({ input: zip, workDir: await work() }), (e: unknown) => {
+        code("unpack_failed")(e);
+        assert.match((e as Error).message, /damaged or truncated/);
+        return true;
+      });
+    }
+  });
+
   it("refuses a zip with a ../ entry before writing anything", async () => {
     const w = await work();
     await writeFile(join(w, "aa.txt"), "x");

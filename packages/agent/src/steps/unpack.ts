@@ -13,7 +13,7 @@ import {
   expansionRefused,
 } from "../unpack/expand.ts";
 import { listTar, openTarMember } from "../unpack/tar.ts";
-import { openZip } from "../unpack/zip.ts";
+import { openZip, zipError } from "../unpack/zip.ts";
 import type { StepDefinition } from "./step.ts";
 
 export interface UnpackOptions {
@@ -82,6 +82,9 @@ export async function unpack(options: UnpackOptions): Promise<UnpackResult> {
           signal,
           onProgress: (done) => options.onProgress?.(done, total),
         });
+      } catch (error) {
+        if (signal?.aborted) throw abortError(signal, "unpack");
+        throw kind === "zip" ? zipError(error) : error;
       } finally {
         picked.close();
       }
