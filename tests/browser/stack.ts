@@ -9,6 +9,14 @@ import { type RunningService, resolveConfig, startService } from "@icaas/service
 
 export { DEMO_TOKEN };
 
+/** A second user whose VM quota is 0: each of their builds fails at once, with Cyclades' 413. */
+export const NO_VM_USER = {
+  uuid: "3f6b8a2e-0c1d-4e5f-9a7b-1c2d3e4f5a6b",
+  name: "no-vms@example.org",
+  token: "no-vm-token-0123456789abcdefghijklmnopqrs",
+  quotas: { vms: 0 },
+};
+
 export interface Stack {
   cloud: Devcloud;
   service: RunningService;
@@ -50,6 +58,7 @@ export async function startStack(webDir: string): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), "icaas-browser-"));
   const cloudConfig = defaultConfig();
   cloudConfig.agent = { command: agentCommand() };
+  cloudConfig.users.push(NO_VM_USER);
   const cloud = await startDevcloud({ dataDir: join(dir, "devcloud"), config: cloudConfig });
   let service: RunningService;
   try {
@@ -69,6 +78,8 @@ export async function startStack(webDir: string): Promise<Stack> {
       jobPollMs: 100,
       sweeperIntervalMs: 2000,
       rateLimitPerMinute: 0,
+      createRateLimitPerMinute: 0,
+      maxActiveBuildsPerUser: 0,
       logLevel: "warn",
     });
     service = await startService(config);

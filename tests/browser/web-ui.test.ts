@@ -6,7 +6,7 @@ import { buildTestDisk } from "@icaas/imageprep/testing";
 import type { Page } from "playwright-core";
 import { type Browser, DESKTOP, launchBrowser, PHONE, screenshot } from "./browser.ts";
 import { type SourceServer, startSourceServer } from "./source-server.ts";
-import { agentServer, DEMO_TOKEN, type Stack, setFaults, startStack, waitFor } from "./stack.ts";
+import { agentServer, DEMO_TOKEN, NO_VM_USER, type Stack, setFaults, startStack, waitFor } from "./stack.ts";
 import { DIST_DIR, ensureUiBuilt } from "./ui-build.ts";
 
 const BUILD_TIMEOUT_MS = 120_000;
@@ -315,5 +315,64 @@ describe("web UI in Chromium against the real service, devcloud and agent", () =
     await page.getByRole("heading", { name: "Sign in to ICaaS" }).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem("icaas.token")), null);
     assert.deepEqual(browser.pageErrors, [], "no uncaught errors in the page");
+  });
+
+  it("pages older builds on demand and shows a failed build's error with its hint", async () => {
+    // 23 builds of a user without VM quota: each ends in ERROR as soon as Cyclades refuses its VM.
+    const ids: number[] = [];
+    for (let i = 1; i <= 23; i++) {
+      const res = await fetch(`${stack.api}/builds`, {
+        method: "POST",
+        headers: { "X-Auth-Token": NO_VM_USER.token, "Content-Type": "application/json" },
+        body: JSON.stringify({
+          build: { name: `quota-${String(i).padStart(2, "0")}`, src: `${source.url}/x.img` },
+        }),
+      });
+      assert.equal(res.status, 202);
+      ids.push(((await res.json()) as { build: { id: number } }).build.id);
+    }
+    await waitFor(
+      "every build in ERROR",
+      async () => {
+        const res = await fetch(`${stack.api}/builds?status=CREATING`, {
+          headers: { "X-Auth-Token": NO_VM_USER.token },
+        });
+        return ((await res.json()) as { builds: unknown[] }).builds.length === 0;
+      },
+      30_000,
+    );
+
+    await page.getByLabel("API token").fill(NO_VM_USER.token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Your builds" }).waitFor();
+    await page.locator(`[data-build-id="${ids.at(-1)}"]`).waitFor();
+    // Newest first, one page of 20.
+    const firstPage = await page
+      .locator(".build-row")
+      .evaluateAll((rows) => rows.map((r) => r.dataset.buildId));
+    assert.deepEqual(firstPage, ids.slice(3).reverse().map(String));
+    await page.getByRole("button", { name: "Load older builds" }).click();
+    await page.locator(`[data-build-id="${ids[0]}"]`).waitFor();
+    assert.equal(await page.locator(".build-row").count(), 23);
+    assert.equal(
+      await page.getByRole("button", { name: "Load older builds" }).count(),
+      0,
+      "no page after the last",
+    );
+    // Keyboard focus lands on the first build of the new page.
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "quota-03");
+    await screenshot(page, "list-errors-desktop");
+
+    await page.getByRole("link", { name: "quota-03" }).click();
+    const card = page.getByRole("region", { name: "What went wrong" });
+    await card.waitFor();
+    const shown = text(await card.textContent());
+    assert.match(shown, /quota of .* is exhausted; free some or ask for more/i, "the hint");
+    assert.match(shown, /quota_exceeded/, "the error code");
+    assert.match(text(await page.locator(".status-card").textContent()), /Failed at “Start agent VM”/);
+    await screenshot(page, "detail-error-desktop");
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "detail-error-phone");
+    await page.setViewportSize(DESKTOP);
   });
 });

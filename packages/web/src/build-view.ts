@@ -2,6 +2,8 @@
 import { type Build, type BuildStatus, type BuildStep, STEP_NAMES } from "./api.ts";
 
 const STEP_LABELS: Record<string, string> = {
+  // The service's own step before the agent runs.
+  agent: "Start agent VM",
   manifest: "Fetch manifest",
   download: "Download source",
   unpack: "Unpack archive",

@@ -6,7 +6,6 @@ export function LogTail({ lines, live }: { lines: string[]; live: boolean }) {
   const [follow, setFollow] = useState(true);
   const followId = useId();
   const text = lines.join("\n");
-  const boxClass = `log__text${!live && lines.length === 0 ? " log__text--empty" : ""}`;
 
   // Before the new lines paint, so following never flickers to the old position.
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when the text changes.
@@ -49,11 +48,13 @@ export function LogTail({ lines, live }: { lines: string[]; live: boolean }) {
           </label>
         ) : null}
       </div>
-      {/* Focusable so keyboard users can scroll it; labelled so screen readers say what it is. */}
-      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard. */}
-      <section ref={ref} className={boxClass} tabIndex={0} aria-label="Agent log tail">
-        <pre>{text}</pre>
-      </section>
+      {live || lines.length > 0 ? (
+        // Focusable so keyboard users can scroll it; labelled so screen readers say what it is.
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard.
+        <section ref={ref} className="log__text" tabIndex={0} aria-label="Agent log tail">
+          <pre>{text}</pre>
+        </section>
+      ) : null}
     </div>
   );
 }
