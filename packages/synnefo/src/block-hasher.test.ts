@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import { mkdtemp, open, rm } from "node:fs/promises";
@@ -107,4 +108,25 @@ test("hashFile stops when its signal is aborted", async () => {
     hashFile(path, { blockSize: BS, signal: controller.signal, findHoles: false }),
     /stop/,
   );
+});
+
+test("hole lookup stays exact while the kernel writes back freshly written files", async () => {
+  // FIEMAP without a flush can miss data still in the page cache during writeback; a `sync` loop
+  // alongside makes writeback happen all the time.
+  const syncer = spawn("sh", ["-c", "while :; do sync; sleep 0.02; done"], { stdio: "ignore" });
+  try {
+    for (let i = 0; i < 10; i++) {
+      const path = join(dir, `writeback-${i}.img`);
+      const blocks = await makeFile(path);
+      const map = await hashFile(path, { blockSize: BS });
+      assert.deepEqual(
+        map.hashes,
+        blocks.map((b) => hashBlock(b)),
+        `file ${i}`,
+      );
+      await rm(path);
+    }
+  } finally {
+    syncer.kill();
+  }
 });

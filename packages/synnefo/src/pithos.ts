@@ -7,13 +7,8 @@ import { type UploadFileOptions, type UploadFileResult, uploadFileHashmap } from
 import { HttpClient, type StreamResponse } from "./http.ts";
 import { DEFAULT_BLOCK_HASH, DEFAULT_BLOCK_SIZE, merkleHash } from "./merkle.ts";
 import { hashMismatch } from "./pithos-errors.ts";
-import {
-  decodeHeaderValue,
-  encodeObjectName,
-  encodeSegment,
-  metaFromHeaders,
-  metaHeaders,
-} from "./pithos-meta.ts";
+import { encodeObjectName, encodeSegment, metaFromHeaders, metaHeaders } from "./pithos-meta.ts";
+import { type ObjectInfo, objectFromHeaders, objectFromListing } from "./pithos-objects.ts";
 
 export interface PithosClientOptions {
   /** The object-store endpoint, e.g. `https://pithos.example.org/object-store/v1`. */
@@ -38,23 +33,6 @@ export interface ContainerInfo {
   policy: Record<string, string>;
 }
 
-export interface ObjectInfo {
-  name: string;
-  bytes: number;
-  /** The Merkle hash (`X-Object-Hash`, `x_object_hash`). */
-  hash: string;
-  uuid: string;
-  contentType: string;
-  lastModified: string;
-  version: string;
-  modifiedBy: string;
-  meta: Record<string, string>;
-  /** The public URL, when the object is published (only its owner sees it). */
-  publicUrl?: string;
-  /** `read=u1,u2;write=u3`, when shared. */
-  sharing?: string;
-}
-
 export interface ObjectHashmap {
   blockSize: number;
   blockHash: string;
@@ -71,6 +49,7 @@ export interface ListOptions {
 }
 
 export type { UploadFileOptions, UploadFileResult } from "./hashmap-upload.ts";
+export type { ObjectInfo } from "./pithos-objects.ts";
 
 /**
  * A Pithos client bound to one account and token.
@@ -172,7 +151,8 @@ export class PithosClient {
   /** Every object of the container, following markers page by page. */
   async *listAllObjects(container: string, options: ListOptions = {}): AsyncIterable<ObjectInfo> {
     let marker = options.marker;
-    const limit = options.limit ?? 10_000;
+    // Pithos caps a page at 10 000; a bigger limit would look like a short (last) page.
+    const limit = Math.min(options.limit ?? 10_000, 10_000);
     for (;;) {
       const page = await this.listObjects(container, { prefix: options.prefix, limit, marker });
       yield* page;
@@ -366,50 +346,6 @@ export class PithosClient {
       options,
     );
   }
-}
-
-function objectFromHeaders(name: string, headers: Record<string, string>): ObjectInfo {
-  return {
-    name,
-    bytes: Number(headers["content-length"] ?? 0),
-    hash: headers["x-object-hash"] ?? unquote(headers.etag ?? ""),
-    uuid: headers["x-object-uuid"] ?? "",
-    contentType: headers["content-type"] ?? "application/octet-stream",
-    lastModified: headers["last-modified"] ?? "",
-    version: headers["x-object-version"] ?? "",
-    modifiedBy: headers["x-object-modified-by"] ?? "",
-    meta: metaFromHeaders("x-object-meta-", headers),
-    publicUrl: headers["x-object-public"] || undefined,
-    sharing: headers["x-object-sharing"] || undefined,
-  };
-}
-
-function objectFromListing(item: Record<string, unknown>): ObjectInfo {
-  const meta: Record<string, string> = {};
-  for (const [k, v] of Object.entries(item)) {
-    if (k.startsWith("x_object_meta_") && typeof v === "string") {
-      const key = k
-        .slice("x_object_meta_".length)
-        .split("_")
-        .map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())
-        .join("-");
-      meta[key] = decodeHeaderValue(v);
-    }
-  }
-  const str = (v: unknown) => (v === undefined || v === null ? "" : String(v));
-  return {
-    name: str(item.name),
-    bytes: Number(item.bytes ?? 0),
-    hash: str(item.x_object_hash),
-    uuid: str(item.x_object_uuid),
-    contentType: str(item.content_type),
-    lastModified: str(item.last_modified),
-    version: str(item.x_object_version),
-    modifiedBy: str(item.x_object_modified_by),
-    meta,
-    publicUrl: str(item.x_object_public) || undefined,
-    sharing: str(item.x_object_sharing) || undefined,
-  };
 }
 
 function merkleOfBuffer(data: Buffer, blockSize: number, algorithm: string): string {

@@ -1,32 +1,18 @@
 /** @module object-store/routes-object — objects: PUT (data or hashmap), HEAD, GET (ranges), POST, DELETE. */
 import { createHash, randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import type { DevUser } from "../config.ts";
 import { badRequest, Fault, forbidden } from "../fault.ts";
 import { readBody, sendEmpty, sendJson } from "../http-util.ts";
 import type { RouteContext, Router } from "../router.ts";
 import { authenticate, checkNames, serialization } from "./access.ts";
 import { bodyBlocks } from "./body-blocks.ts";
-import {
-  contentLength,
-  header,
-  httpDate,
-  metaFromRequest,
-  parseContentRange,
-  parsePublic,
-  parseRange,
-  parseSharing,
-  rangeOutside,
-} from "./headers.ts";
+import { contentLength, header, parsePublic, parseRange, parseSharing, rangeOutside } from "./headers.ts";
+import { disposition, type ObjectParams, objectHeaders, objectMeta } from "./object-headers.ts";
 import type { ObjectRecord } from "./object-index.ts";
 import { sendObjectBody } from "./object-reader.ts";
+import { updateData } from "./object-update.ts";
+import { checkMatch, notModified, parseEtags } from "./preconditions.ts";
 import { emptyToUndefined, mergeMeta, type PithosStore, publicToken, sizeMatches } from "./store.ts";
-
-interface ObjectParams {
-  account: string;
-  container: string;
-  object: string;
-}
 
 export function addObjectRoutes(router: Router, store: PithosStore): void {
   const path = "/:account/:container/*object";
@@ -188,85 +174,6 @@ export function addObjectRoutes(router: Router, store: PithosStore): void {
   });
 }
 
-/**
- * A data update (POST with `application/octet-stream` and `Content-Range`): writes the body at the
- * range's offset — `bytes *` + `/*` appends — patching partly covered blocks, as Pithos'
- * `put_object_block` does. Answers with the new version.
- */
-async function updateData(
-  store: PithosStore,
-  user: DevUser,
-  req: IncomingMessage,
-  p: ObjectParams,
-  change: {
-    meta: Record<string, string>;
-    replace: boolean;
-    sharing: ReturnType<typeof parseSharing>;
-    wantPublic?: boolean;
-  },
-): Promise<ObjectRecord> {
-  const range = parseContentRange(header(req, "content-range"));
-  if (range === undefined) throw badRequest("Missing Content-Range header");
-  if (range === null) throw new Fault(416, "rangeNotSatisfiable", "Invalid Content-Range header");
-  const prev = store.object(p.account, p.container, p.object);
-  const hashes = await store.index.hashmap(prev);
-  const size = prev.bytes;
-  const offset = range.offset ?? size;
-  if (offset > size) throw new Fault(416, "rangeNotSatisfiable", "Supplied offset is beyond object limits");
-  const bodyLength = contentLength(req);
-  let length = range.length;
-  if (length === undefined) length = bodyLength;
-  else if (bodyLength !== -1 && length !== bodyLength) {
-    throw badRequest("Content length does not match range length");
-  }
-  if (
-    range.total !== undefined &&
-    (range.total !== size || offset >= size || (length > 0 && offset + length > size))
-  ) {
-    throw new Fault(416, "rangeNotSatisfiable", "Supplied range will change provided object limits");
-  }
-  const rawBytes = header(req, "x-object-bytes");
-  const destBytes = rawBytes === undefined ? undefined : Number(rawBytes);
-  if (destBytes !== undefined && (!Number.isSafeInteger(destBytes) || destBytes < 0)) {
-    throw badRequest("Invalid X-Object-Bytes header");
-  }
-  const blockSize = store.blocks.blockSize;
-  const counters = store.ctx.counters;
-  let pos = offset;
-  for await (const piece of bodyBlocks(req, blockSize, bodyLength, blockSize - (offset % blockSize))) {
-    counters.add("pithos.bytesReceived", piece.length);
-    const index = Math.floor(pos / blockSize);
-    const inBlock = pos % blockSize;
-    let block: Buffer;
-    if (index < hashes.length) {
-      if (inBlock === 0 && piece.length === blockSize) block = piece;
-      else {
-        block = await store.blocks.readPadded(hashes[index]!, blockSize);
-        piece.copy(block, inBlock);
-      }
-    } else {
-      block = inBlock === 0 ? piece : Buffer.concat([Buffer.alloc(inBlock), piece]);
-    }
-    hashes[index] = (await store.blocks.put(block)).hash;
-    pos += piece.length;
-  }
-  let newSize = Math.max(size, pos);
-  let newHashes = hashes;
-  if (destBytes !== undefined && destBytes < newSize) {
-    newSize = destBytes;
-    newHashes = hashes.slice(0, Math.ceil(newSize / blockSize));
-  }
-  return store.writeObject(user, p.account, p.container, p.object, {
-    bytes: newSize,
-    hashes: newHashes,
-    contentType: prev.contentType,
-    meta: change.meta,
-    replaceMeta: change.replace,
-    sharing: change.sharing,
-    public: change.wantPublic,
-  });
-}
-
 /** Authenticates a read and finds the object (404), refusing others' unshared objects (403). */
 function readable(
   store: PithosStore,
@@ -278,64 +185,6 @@ function readable(
   const record = store.object(p.account, p.container, p.object);
   if (!store.canRead(user, p.account, record)) throw forbidden("Not allowed");
   return { user, p, record };
-}
-
-/** The headers of HEAD and GET (Pithos' `put_object_headers`). */
-export function objectHeaders(
-  store: PithosStore,
-  user: DevUser | undefined,
-  p: ObjectParams,
-  r: ObjectRecord,
-): Record<string, string | number> {
-  const headers: Record<string, string | number> = {
-    etag: r.hash,
-    "content-length": r.bytes,
-    "content-type": r.contentType,
-    "last-modified": httpDate(r.modified),
-  };
-  if (!user) {
-    for (const k of ["Content-Encoding", "Content-Disposition"]) if (r.meta[k]) headers[k] = r.meta[k];
-    return headers;
-  }
-  Object.assign(headers, {
-    "x-object-hash": r.hash,
-    "x-object-uuid": r.uuid,
-    "x-object-modified-by": r.modifiedBy,
-    "x-object-version": r.version,
-    "x-object-version-timestamp": httpDate(r.modified),
-    ...r.meta,
-  });
-  const sharing = store.sharingHeader(r);
-  if (sharing) headers["x-object-sharing"] = sharing;
-  if (user.uuid !== p.account) {
-    headers["x-object-allowed-to"] = r.sharing?.write?.some((u) => u === "*" || u === user.uuid)
-      ? "write"
-      : "read";
-  } else if (r.public) {
-    headers["x-object-public"] = store.publicUrl(r.public);
-  }
-  return headers;
-}
-
-/** `Content-Disposition` of a GET: the user's own, or `inline; filename="…"`. */
-export function disposition(r: ObjectRecord, name: string, type: string | null): string {
-  const own = r.meta["Content-Disposition"];
-  const valid = type === "inline" || type === "attachment";
-  if (own && !valid) return own;
-  const file = /^[\x20-\x7e]*$/.test(name) ? name.replace(/"/g, "") : encodeURIComponent(name);
-  return `${valid ? type : "inline"}; filename="${file}"`;
-}
-
-/** User metadata plus the Content-Encoding / Content-Disposition Pithos keeps with it. */
-function objectMeta(req: IncomingMessage): Record<string, string> {
-  const meta = metaFromRequest(req, "X-Object-Meta-");
-  const encoding = header(req, "content-encoding");
-  const disp = header(req, "content-disposition");
-  return {
-    ...meta,
-    ...(encoding ? { "Content-Encoding": encoding } : {}),
-    ...(disp ? { "Content-Disposition": disp } : {}),
-  };
 }
 
 /** The body of PUT `?hashmap`: `{"bytes": n, "hashes": [hex, …]}` (400 otherwise). */
@@ -358,56 +207,6 @@ function parseHashmap(body: Buffer): { bytes: number; hashes: string[] } {
     return h.toLowerCase();
   });
   return { bytes: Math.trunc(bytes), hashes };
-}
-
-/** If-Match / If-None-Match on writes (412), as Pithos' `validate_matching_preconditions`. */
-function checkMatch(req: IncomingMessage, etag: string | undefined): void {
-  const ifMatch = header(req, "if-match");
-  if (ifMatch !== undefined) {
-    if (etag === undefined) throw new Fault(412, "preconditionFailed", "Resource does not exist");
-    if (ifMatch !== "*" && !parseEtags(ifMatch).includes(etag)) {
-      throw new Fault(412, "preconditionFailed", "Resource ETag does not match");
-    }
-  }
-  const ifNoneMatch = header(req, "if-none-match");
-  if (ifNoneMatch !== undefined && etag !== undefined) {
-    if (ifNoneMatch === "*" || parseEtags(ifNoneMatch).includes(etag)) {
-      throw new Fault(412, "preconditionFailed", "Resource exists or ETag matches");
-    }
-  }
-}
-
-/** Conditional GET/HEAD: answers 304 (and returns true) or throws 412. */
-function notModified(ctx: RouteContext, r: ObjectRecord): boolean {
-  const { req, res } = ctx;
-  const seconds = Math.floor(r.modified / 1000);
-  const since = Date.parse(header(req, "if-modified-since") ?? "");
-  const unmodified = Date.parse(header(req, "if-unmodified-since") ?? "");
-  if (!Number.isNaN(unmodified) && seconds > unmodified / 1000) {
-    throw new Fault(412, "preconditionFailed", "Resource has been modified");
-  }
-  const ifMatch = header(req, "if-match");
-  if (ifMatch !== undefined && ifMatch !== "*" && !parseEtags(ifMatch).includes(r.hash)) {
-    throw new Fault(412, "preconditionFailed", "Resource ETag does not match");
-  }
-  const ifNoneMatch = header(req, "if-none-match");
-  const matched =
-    ifNoneMatch !== undefined && (ifNoneMatch === "*" || parseEtags(ifNoneMatch).includes(r.hash));
-  if (matched || (!Number.isNaN(since) && seconds <= since / 1000)) {
-    sendEmpty(res, 304, { etag: r.hash });
-    return true;
-  }
-  return false;
-}
-
-function parseEtags(value: string): string[] {
-  return value.split(",").map((e) =>
-    e
-      .trim()
-      .replace(/^W\//, "")
-      .replace(/^"(.*)"$/, "$1")
-      .toLowerCase(),
-  );
 }
 
 function lockKey(p: ObjectParams): string {

@@ -2,8 +2,8 @@
 import { Fault, itemNotFound } from "../fault.ts";
 import { Router } from "../router.ts";
 import { header, parseRange, rangeOutside } from "./headers.ts";
+import { disposition, objectHeaders } from "./object-headers.ts";
 import { sendObjectBody } from "./object-reader.ts";
-import { disposition, objectHeaders } from "./routes-object.ts";
 import type { PithosStore } from "./store.ts";
 
 /** GET and HEAD of published objects, with only the basic headers (Pithos' restricted headers). */
