@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
@@ -7,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { DEMO_TOKEN, DEMO_USER_UUID, type Devcloud, startDevcloud } from "@icaas/devcloud";
 import { buildTestDisk } from "@icaas/imageprep/testing";
 import { PithosClient, PlanktonClient } from "@icaas/synnefo";
@@ -14,6 +16,8 @@ import { runAgent } from "./agent.ts";
 import type { StatusReport } from "./reporter.ts";
 import { makeBitnamiZip } from "./testing/bitnami-zip.ts";
 import { type SourceServer, startSourceServer } from "./testing/source-server.ts";
+
+const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
 
 /** The service's two agent routes, as the agent contract states them, recording every report. */
 interface StatusEndpoint {
@@ -221,6 +225,8 @@ describe("runAgent against a devcloud", () => {
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO /m);
     assert.deepEqual(await readdir(work), [], "the work directory is removed");
     assert.equal(existsSync(join(root, ".icaas")), false, "the marker is removed");
+    // Children inherit nothing secret: no token ever goes into the environment.
+    assert.doesNotMatch(JSON.stringify(process.env), new RegExp(`${DEMO_TOKEN}|agent-token-${build}`));
   });
 
   it("ends ERROR download_not_found on a 404, with the log uploaded", async () => {
@@ -291,6 +297,30 @@ describe("runAgent against a devcloud", () => {
     assert.equal(last.details, "Image creation failed. Stopped before completing");
     assert.equal(last.error?.code, "stopped");
     assert.match(await readLog(`foo-${build}.log`), /step download: failed: stopped/);
+  });
+
+  it("the CLI turns SIGTERM into the same report, and exits once it is sent", async () => {
+    const { root, work } = await vm({ src: `${src.url}/slow/${zipName}.zip` });
+    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), CLI, "--root", root], {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    let stderr = "";
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // Wait until the download runs, then stop it as systemd or the devcloud would.
+    for (let i = 0; i < 100 && !/step download: started/.test(stderr); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 1, stderr);
+    assert.match(stderr, /SIGTERM received; stopping the build/);
+    const last = status.reports.at(-1)!;
+    assert.equal(last.status, "ERROR");
+    assert.equal(last.error?.code, "stopped");
+    assert.equal(last.details, "Image creation failed. Stopped before completing");
+    assert.deepEqual(await readdir(work), []);
   });
 
   it("ends ERROR quota_exceeded when Pithos refuses the upload, leaving no object", async () => {
