@@ -38,7 +38,19 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
-/** A logger for the service; `destination` lets tests capture the lines. */
+/**
+ * A logger for the service; `destination` lets tests capture the lines. Stdout is written
+ * asynchronously (a write per request would cost throughput) and flushed when the process exits.
+ */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
-  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+  if (destination) return pino(loggerOptions(level), destination);
+  const stdout = pino.destination({ dest: 1, sync: false });
+  process.once("exit", () => {
+    try {
+      stdout.flushSync();
+    } catch {
+      // Nothing more can be done at exit.
+    }
+  });
+  return pino(loggerOptions(level), stdout);
 }

@@ -328,30 +328,35 @@ export class BuildRepository {
    */
   async markVmAlive(id: number, vmId: string, now = Date.now()): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable("builds")
+        .set({ vm_id: vmId, vm_state: "alive", updated_at: now })
+        .where("id", "=", id)
+        .execute();
       const row = await trx
         .selectFrom("builds")
         .select(["status", "deleted", "status_details"])
         .where("id", "=", id)
         .executeTakeFirstOrThrow();
-      const active = row.status === "CREATING" && row.deleted === 0;
+      if (row.status !== "CREATING" || row.deleted === 1) {
+        await JobRepository.enqueue(trx, id, "destroy_agent", now);
+        return;
+      }
+      // A fast agent may have fetched its manifest already ("Agent booted normally"): only a text
+      // nobody changed meanwhile is replaced.
       await trx
         .updateTable("builds")
         .set({
-          vm_id: vmId,
-          vm_state: "alive",
-          updated_at: now,
-          ...(active
-            ? {
-                status_details: JSON.stringify({
-                  ...parseObject(row.status_details),
-                  details: "started ICaaS agent creation",
-                }),
-              }
-            : {}),
+          status_details: JSON.stringify({
+            ...parseObject(row.status_details),
+            details: "started ICaaS agent creation",
+          }),
         })
         .where("id", "=", id)
+        .where("status", "=", "CREATING")
+        .where("nonce_used", "=", 0)
+        .where("status_details", "=", row.status_details)
         .execute();
-      if (!active) await JobRepository.enqueue(trx, id, "destroy_agent", now);
     });
   }
 

@@ -105,7 +105,9 @@ export class JobRunner {
           this.#o.logger.warn({ err: error }, "claiming jobs failed");
         }
       }
-      for (const job of claimed) this.#run(job);
+      // A job this instance still runs whose lease lapsed (a stalled event loop) is not started twice;
+      // claiming it again merely renewed the lease.
+      for (const job of claimed) if (!this.#inflight.has(job.id)) this.#run(job);
       if (!this.#running) break;
       if (free > 0 && claimed.length === free) continue;
       if (this.#woken) continue;

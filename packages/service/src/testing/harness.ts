@@ -142,7 +142,7 @@ export function testServiceConfig(
     jobPollMs: 50,
     jobBackoffMs: 50,
     jobMaxBackoffMs: 500,
-    jobLeaseMs: 2000,
+    jobLeaseMs: 5000,
     sweeperIntervalMs: 100,
     authCacheSeconds: 30,
     maxActiveBuildsPerUser: 0,
