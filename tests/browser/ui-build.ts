@@ -1,6 +1,6 @@
 /** @module ui-build — makes sure packages/web/dist is a fresh production build, and prints its JS size. */
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -45,8 +45,16 @@ function run(args: string[]): string {
  */
 export function ensureUiBuilt(): string {
   if (distIsStale()) {
-    const out = run([VITE_BIN, "build", "--logLevel", "warn"]);
-    if (out.trim()) console.log(out.trim());
+    // Built beside dist/ and swapped in, so a service test reading dist/ meanwhile never sees it half-written.
+    const fresh = `${DIST_DIR}.tmp-${process.pid}`;
+    try {
+      const out = run([VITE_BIN, "build", "--logLevel", "warn", "--outDir", fresh, "--emptyOutDir"]);
+      if (out.trim()) console.log(out.trim());
+      rmSync(DIST_DIR, { recursive: true, force: true });
+      renameSync(fresh, DIST_DIR);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   }
   return run([join(WEB_DIR, "scripts", "report-size.mjs")]).trim();
 }

@@ -1,3 +1,4 @@
+/** @module api.test — error bodies become typed errors pinned to form fields; old build shapes are normalised. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ApiError, type Build, errorFromResponse, fieldOfError, normalizeBuild } from "./api.ts";
@@ -69,6 +70,24 @@ describe("fieldOfError", () => {
       "logContainer",
     );
     assert.equal(fieldOfError({ code: "image_object_invalid" }), "imageObject");
+  });
+
+  it("reads the service's schema messages, which name the dotted parameter", () => {
+    const generic = (path: string) => ({
+      message: `Invalid value for parameter '${path}': must NOT have more than 256 characters`,
+      code: "invalid_parameter",
+    });
+    assert.equal(fieldOfError(generic("build.description")), "description");
+    assert.equal(fieldOfError(generic("build.name")), "name");
+    assert.equal(fieldOfError(generic("build.image.container")), "imageContainer");
+    assert.equal(fieldOfError(generic("build.log.object")), "logObject");
+    assert.equal(fieldOfError(generic("build.project")), "project");
+    assert.equal(
+      fieldOfError({
+        message: "Invalid value for parameter 'build.src': must match pattern \"^[hH][tT][tT][pP][sS]?://\"",
+      }),
+      "src",
+    );
   });
 
   it("returns null when nothing names a field", () => {

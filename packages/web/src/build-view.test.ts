@@ -1,3 +1,4 @@
+/** @module build-view.test — progress, current step, timeline and Pithos location as the pages show them. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Build } from "./api.ts";

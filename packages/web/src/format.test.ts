@@ -1,3 +1,4 @@
+/** @module format.test — durations, sizes, relative times and short URLs. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { formatBytes, formatDuration, formatRelative, urlHost } from "./format.ts";

@@ -1,3 +1,4 @@
+/** @module router.test — paths map to pages and back. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { matchRoute, routePath } from "./router.ts";

@@ -1,3 +1,4 @@
+/** @module validate.test — the create form refuses what the service would, and sends only what was filled in. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { checkSourceUrl, EMPTY_FORM, toNewBuild, validateForm } from "./validate.ts";
