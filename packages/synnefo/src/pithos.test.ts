@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -14,7 +14,7 @@ import {
 } from "@icaas/devcloud";
 import { hashBlock } from "./block-hasher.ts";
 import { SynnefoError } from "./errors.ts";
-import { merkleHash } from "./merkle.ts";
+import { emptyBlockHash, merkleHash } from "./merkle.ts";
 import { type ObjectInfo, PithosClient } from "./pithos.ts";
 
 const MiB = 1024 * 1024;
@@ -218,6 +218,23 @@ describe("PithosClient against devcloud", () => {
     const second = await pithos.uploadFile("images", "small.img-copy", path);
     assert.equal(second.blocksSent, 0);
     assert.equal(second.hash, first.hash);
+  });
+
+  test("uploadFile: an empty file, and a holes-only file sent one block at a time", async () => {
+    const empty = join(dir, "empty.img");
+    await writeFile(empty, "");
+    const none = await pithos.uploadFile("images", "empty.img", empty);
+    assert.deepEqual([none.bytes, none.blocksTotal, none.blocksSent], [0, 0, 0]);
+    assert.equal(none.hash, emptyBlockHash());
+    assert.equal((await pithos.headObject("images", "empty.img")).bytes, 0);
+    const sparse = join(dir, "sparse.img");
+    await writeFile(sparse, "");
+    await truncate(sparse, 10 * MiB + 3);
+    const holes = await pithos.uploadFile("images", "sparse.img", sparse, { concurrency: 1 });
+    assert.equal(holes.blocksTotal, 3);
+    assert.ok(holes.blocksSent <= 1, "at most the all-zero block is sent, once");
+    const body = await pithos.getObject("images", "sparse.img");
+    assert.deepEqual(Buffer.from(await body.body.arrayBuffer()), Buffer.alloc(10 * MiB + 3));
   });
 
   test("storage quota: an upload over the user's quota is a 413 with Astakos' message", async () => {
