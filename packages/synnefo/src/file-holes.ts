@@ -50,12 +50,7 @@ export async function findDataExtents(path: string): Promise<FileExtents> {
   const fs = await statfs(path).catch(() => undefined);
   if (!fs || !TRUSTED_FILESYSTEMS.has(fs.type)) return { extents: undefined, source: "unknown" };
   if (first.blocks * 512 >= first.size) return { extents: undefined, source: "dense" };
-  const fh = await open(path, "r");
-  try {
-    await fh.datasync();
-  } finally {
-    await fh.close();
-  }
+  if (!(await flush(path))) return { extents: undefined, source: "unknown" };
   const st = await stat(path);
   if (st.blocks === 0 && st.size >= INLINE_LIMIT) return { extents: [], source: "empty" };
   if (st.blocks * 512 >= st.size) return { extents: undefined, source: "dense" };
@@ -117,6 +112,19 @@ export class ExtentCursor {
     while (this.#index < extents.length && extents[this.#index]!.end <= start) this.#index++;
     const next = extents[this.#index];
     return next !== undefined && next.start < end;
+  }
+}
+
+/** `fdatasync` through a read-only handle; false when the filesystem refuses. */
+async function flush(path: string): Promise<boolean> {
+  const fh = await open(path, "r");
+  try {
+    await fh.datasync();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await fh.close();
   }
 }
 
