@@ -24,15 +24,26 @@ export const run = promisify(execFile);
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
-/** The agent as a devcloud VM runs it: the TypeScript CLI through tsx (resolved here, not in the VM's cwd). */
-export const AGENT_COMMAND = [
-  process.execPath,
-  "--import",
-  import.meta.resolve("tsx"),
-  join(REPO, "packages/agent/src/cli.ts"),
-  "--root",
-  "{root}",
-];
+/**
+ * The agent as a devcloud VM runs it: the TypeScript CLI through tsx (resolved here, not in the
+ * VM's cwd). With `ICAAS_E2E_AGENT=bundle` the suite runs the esbuild bundle instead, under
+ * `ICAAS_E2E_NODE` (e.g. Debian 12's Node 18) or this node.
+ */
+export async function agentCommand(dir: string): Promise<string[]> {
+  if (process.env.ICAAS_E2E_AGENT === "bundle") {
+    const { bundle } = await import("../../packages/agent/src/bundle.ts");
+    const file = await bundle(join(dir, "icaas-agent.mjs"));
+    return [process.env.ICAAS_E2E_NODE || process.execPath, file, "--root", "{root}"];
+  }
+  return [
+    process.execPath,
+    "--import",
+    import.meta.resolve("tsx"),
+    join(REPO, "packages/agent/src/cli.ts"),
+    "--root",
+    "{root}",
+  ];
+}
 
 /** A second user whose Pithos holds only a few MiB (the quota failure path). */
 export const SMALL_USER: DevUser = {
@@ -63,7 +74,7 @@ export async function startPipeline(
   const config: DevcloudConfig = {
     ...base,
     users: [...base.users, SMALL_USER],
-    agent: { command: options.agentCommand ?? AGENT_COMMAND },
+    agent: { command: options.agentCommand ?? (await agentCommand(dir)) },
     bootSeconds: 0.05,
   };
   const cloud = await startDevcloud({ dataDir: join(dir, "cloud"), config });
