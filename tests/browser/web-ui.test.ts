@@ -143,6 +143,11 @@ describe("web UI in Chromium against the real service, devcloud and agent", () =
     }
 
     const log = text(await page.getByRole("region", { name: "Agent log tail" }).textContent());
+    // The tail follows new lines: it is scrolled to its end.
+    const fromEnd = await page
+      .getByRole("region", { name: "Agent log tail" })
+      .evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    assert.ok(fromEnd < 8, `log scrolled to the end (${fromEnd}px left)`);
     assert.ok(log.trim().split("\n").length >= 3, `the log tail has lines: ${log}`);
     const tail = build?.log_tail as string[];
     assert.ok(log.includes(tail.at(-1)!), "the page shows the service's last log line");
@@ -157,7 +162,15 @@ describe("web UI in Chromium against the real service, devcloud and agent", () =
     await screenshot(page, "detail-completed-desktop");
     await page.setViewportSize(PHONE);
     await screenshot(page, "detail-completed-phone");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `nothing wider than a phone (${overflow}px too wide)`);
+    const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    const light = await background();
     await page.emulateMedia({ colorScheme: "dark" });
+    const dark = await background();
+    assert.notEqual(dark, light, "the page follows the system's dark preference");
+    const [r = 255, g = 255, b = 255] = (dark.match(/\d+/g) ?? []).map(Number);
+    assert.ok(r + g + b < 150, `a dark background in dark mode (${dark})`);
     await screenshot(page, "detail-completed-phone-dark");
     await page.emulateMedia({ colorScheme: "light" });
     await page.setViewportSize(DESKTOP);
