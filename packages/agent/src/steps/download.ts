@@ -73,6 +73,8 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   let contentType: string | undefined;
 
   const restart = async (why: string) => {
+    // A server that keeps answering nonsense to Range must not keep us going round.
+    if (++failures > retries) throw failed(why);
     log(`${why}; starting the download over`);
     await fh?.truncate(0);
     have = 0;
