@@ -15,12 +15,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { makeBitnamiZip } from "@icaas/agent/testing";
+import { inspectImage } from "@icaas/imageprep";
 import { buildTestDisk } from "@icaas/imageprep/testing";
 import { bundle } from "../../packages/agent/src/bundle.ts";
 import {
   api,
   type Build,
   createBuild,
+  download,
   type Pipeline,
   serverOf,
   startPipeline,
@@ -103,7 +105,35 @@ async function icaas(p: Pipeline, url: string) {
       s.started && s.finished ? (Date.parse(s.finished) - Date.parse(s.started)) / 1000 : null,
     ]),
   );
-  return { status: done.status, error: done.error, wall, steps, peakRssBytes: peak };
+  return { status: done.status, error: done.error, wall, steps, peakRssBytes: peak, build: done };
+}
+
+async function sha256File(path: string): Promise<string> {
+  const { stdout } = await run("sha256sum", [path]);
+  return stdout.split(" ")[0]!;
+}
+
+async function verifyImage(
+  p: Pipeline,
+  build: Build,
+  samples: Record<string, string>,
+): Promise<{ bytes: number }> {
+  const raw = join(p.dir, "readback.raw");
+  await download(p.pithos(), build.image.container, build.image.object, raw);
+  await run("sfdisk", ["-V", raw]);
+  const root = (await inspectImage(raw)).root;
+  if (!root) throw new Error("the uploaded image has no root filesystem");
+  await run("e2fsck", ["-fn", `${raw}?offset=${root.offset}`]);
+  // The data itself, not only the metadata: sample files must come back byte for byte.
+  for (const [name, sum] of Object.entries(samples)) {
+    const out = join(p.dir, "sample");
+    await run("debugfs", ["-R", `dump /${name} ${out}`, `${raw}?offset=${root.offset}`]);
+    if ((await sha256File(out)) !== sum) throw new Error(`/${name} differs in the uploaded image`);
+    await rm(out);
+  }
+  const bytes = (await stat(raw)).size;
+  await rm(raw);
+  return { bytes };
 }
 
 async function main(): Promise<void> {
@@ -117,6 +147,14 @@ async function main(): Promise<void> {
   try {
     console.log(`building a ${diskMiB} MiB disk with ${dataMiB} MiB of data…`);
     await makeData(join(p.dir, "data"), dataMiB);
+    const samples: Record<string, string> = {};
+    for (const name of [
+      "blob-0.bin",
+      "blob-1.txt",
+      `blob-${Math.ceil(dataMiB / 16) - 1}.${(Math.ceil(dataMiB / 16) - 1) % 2 ? "txt" : "bin"}`,
+    ]) {
+      samples[name] = await sha256File(join(p.dir, "data", name));
+    }
     const disk = await buildTestDisk({
       path: join(p.dir, "source.raw"),
       diskMiB,
@@ -141,6 +179,9 @@ async function main(): Promise<void> {
     const ours = await icaas(p, url);
     if (ours.status !== "COMPLETED")
       throw new Error(`the build ended ${ours.status}: ${JSON.stringify(ours.error)}`);
+    // Fast only counts if right: read the image back and check its table and root filesystem (not timed).
+    const check = await verifyImage(p, ours.build, samples);
+    console.log(`read back: ${check.bytes} bytes, sfdisk -V and e2fsck -fn clean, sample files intact`);
     const ratio = ours.wall / base.total!;
     const rssMiB = ours.peakRssBytes / MiB;
     console.log(
@@ -161,6 +202,7 @@ async function main(): Promise<void> {
       icaas: {
         wallSeconds: ours.wall,
         stepSeconds: ours.steps,
+        imageBytes: check.bytes,
         agentPeakRssBytes: ours.peakRssBytes,
         agent: `packages/agent/dist/icaas-agent.mjs (esbuild bundle) under node ${process.version}`,
       },
