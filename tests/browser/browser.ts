@@ -39,6 +39,8 @@ export async function launchBrowser(options: { colorScheme?: "light" | "dark" } 
     reducedMotion: "reduce",
   });
   const page = context.pages()[0] ?? (await context.newPage());
+  // Fail fast: one wrong step should not cost half a minute per later step.
+  page.setDefaultTimeout(15_000);
   const pageErrors: string[] = [];
   page.on("pageerror", (error) => pageErrors.push(`pageerror: ${error.message}`));
   return {

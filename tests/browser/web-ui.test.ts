@@ -276,6 +276,11 @@ describe("web UI in Chromium against the real service, devcloud and agent", () =
 
     await page.keyboard.press("Enter");
     await dialog.waitFor();
+    // Escape and straight back in: the dialog opens again (its close event arrives late).
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("Enter");
+    await dialog.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Keep it");
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
     await page.waitForURL(/\/builds$/);

@@ -61,9 +61,14 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
       className="dialog"
       aria-labelledby={titleId}
       aria-describedby={bodyId}
-      onClose={onClose}
+      // Escape: tell the parent at once. The native `close` event comes a task later, when the user may
+      // already have reopened the dialog (Escape then Enter): a late one for an open dialog is ignored.
       onCancel={(event) => {
         if (busy) event.preventDefault();
+        else onClose();
+      }}
+      onClose={() => {
+        if (!ref.current?.open) onClose();
       }}
     >
       <h2 id={titleId} className="dialog__title">

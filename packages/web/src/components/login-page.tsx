@@ -73,13 +73,8 @@ export function LoginPage({ config, reason, check, onSignedIn }: LoginPageProps)
                 aria-invalid={error ? true : undefined}
                 aria-describedby={`${helpId}${error ? ` ${errorId}` : ""}`}
               />
-              <button
-                type="button"
-                className="button button--ghost"
-                aria-pressed={shown}
-                onClick={() => setShown((s) => !s)}
-              >
-                {shown ? "Hide" : "Show"}
+              <button type="button" className="button button--ghost" onClick={() => setShown((s) => !s)}>
+                {shown ? "Hide token" : "Show token"}
               </button>
             </div>
             <p id={helpId} className="field__help">
