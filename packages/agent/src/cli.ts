@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --import tsx
 /** @module cli — `icaas-agent`: parses the command line, wires signals, runs the agent once. */
 import { Command } from "commander";
 import { DEFAULT_MANIFEST, runAgent } from "./agent.ts";

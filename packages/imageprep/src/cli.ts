@@ -1,4 +1,4 @@
-#!/usr/bin/env tsx
+#!/usr/bin/env -S node --import tsx
 /** @module cli — `icaas-prep inspect|prepare|shrink|tasks`: parses arguments and calls the commands. */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
