@@ -1,5 +1,5 @@
 /** @module bundle — builds `dist/icaas-agent.mjs`: the agent and its dependencies in one file for Node 18. */
-import { chmod } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -26,6 +26,9 @@ export async function bundle(outfile = `${root}dist/icaas-agent.mjs`): Promise<s
       js: 'import { createRequire as __icaasCreateRequire } from "node:module"; const require = __icaasCreateRequire(import.meta.url);',
     },
   });
+  // esbuild keeps the source's hashbang (node --import tsx, for development); the bundle is plain JS.
+  const code = await readFile(outfile, "utf8");
+  await writeFile(outfile, `#!/usr/bin/env node\n${code.startsWith("#!") ? code.slice(code.indexOf("\n") + 1) : code}`);
   await chmod(outfile, 0o755);
   return outfile;
 }
