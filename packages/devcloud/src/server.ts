@@ -80,7 +80,7 @@ export async function startDevcloud(options: DevcloudOptions): Promise<Devcloud>
   routes.sort((a, b) => b.router.prefix.length - a.router.prefix.length);
 
   const server = createServer((req, res) => {
-    handle(req, res, routes, counters, injection).catch((error) => fail(res, error));
+    handle(req, res, routes, counters, injection).catch((error) => fail(req, res, error));
   });
   server.keepAliveTimeout = 30_000;
   await listen(server, options.host ?? "127.0.0.1", options.port ?? 0);
@@ -138,7 +138,12 @@ async function handle(
   await route.router.dispatch(req, res, url);
 }
 
-function fail(res: ServerResponse, error: unknown): void {
+function fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  // A client that went away mid-request (a canceled upload, a killed agent) is not a devcloud fault.
+  if (res.destroyed || req.socket.destroyed) {
+    res.destroy();
+    return;
+  }
   if (res.headersSent) {
     res.destroy();
     return;
