@@ -6,29 +6,8 @@ import type { PlanktonImage } from "./image-record.ts";
 const META = "x-image-meta-";
 const PROPERTY = "x-image-meta-property-";
 
-/** Fields Plankton reads from headers (`PLANKTON_FIELDS`); other meta headers are ignored. */
-const PLANKTON_FIELDS = new Set([
-  "name",
-  "disk_format",
-  "container_format",
-  "size",
-  "checksum",
-  "location",
-  "created_at",
-  "updated_at",
-  "deleted_at",
-  "status",
-  "is_public",
-  "owner",
-  "properties",
-  "id",
-  "is_snapshot",
-  "description",
-  "store",
-]);
-
 /** The fields of an answer, in `DETAIL_FIELDS` order. */
-const DETAIL_FIELDS = [
+export const DETAIL_FIELDS = [
   "name",
   "disk_format",
   "container_format",
@@ -46,6 +25,9 @@ const DETAIL_FIELDS = [
   "is_snapshot",
   "description",
 ] as const;
+
+/** Fields Plankton reads from headers (`PLANKTON_FIELDS`); other meta headers are ignored. */
+const PLANKTON_FIELDS = new Set<string>([...DETAIL_FIELDS, "store"]);
 
 const API_STATUS: Record<string, string> = {
   AVAILABLE: "AVAILABLE",

@@ -4,7 +4,7 @@ import { badRequest } from "../fault.ts";
 import { readJson, sendEmpty, sendJson } from "../http-util.ts";
 import { Router } from "../router.ts";
 import { requireUser } from "../users.ts";
-import { headersToParams, imageHeaders } from "./headers.ts";
+import { DETAIL_FIELDS, headersToParams, imageHeaders } from "./headers.ts";
 import type { PlanktonImage } from "./image-record.ts";
 import type { PlanktonRegistry } from "./registry.ts";
 
@@ -19,24 +19,6 @@ const SORT_KEYS = [
   "updated_at",
 ];
 const LIST_FIELDS = ["status", "name", "disk_format", "container_format", "size", "id"];
-const DETAIL_FIELDS = [
-  "name",
-  "disk_format",
-  "container_format",
-  "size",
-  "checksum",
-  "location",
-  "created_at",
-  "updated_at",
-  "deleted_at",
-  "status",
-  "is_public",
-  "owner",
-  "properties",
-  "id",
-  "is_snapshot",
-  "description",
-];
 
 export function imageRouter(ctx: DevcloudContext, registry: PlanktonRegistry, prefix: string): Router {
   const user = (req: Parameters<typeof requireUser>[1], url: URL) => requireUser(ctx.users, req, url).uuid;
@@ -134,7 +116,7 @@ export function imageRouter(ctx: DevcloudContext, registry: PlanktonRegistry, pr
     });
 }
 
-function pick(image: PlanktonImage, fields: string[]): Record<string, unknown> {
+function pick(image: PlanktonImage, fields: readonly string[]): Record<string, unknown> {
   const record = image as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const field of fields) if (field in record) out[field] = record[field];
