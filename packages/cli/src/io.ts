@@ -1,0 +1,61 @@
+/** @module io — where commands write: the process's streams, or strings a test reads back. */
+
+export interface OutStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Results go to `stdout`; progress, notes and errors to `stderr`, so `--json` output stays clean. */
+export interface Io {
+  stdout: OutStream;
+  stderr: OutStream;
+}
+
+export const processIo: Io = { stdout: process.stdout, stderr: process.stderr };
+
+export interface CapturedIo {
+  io: Io;
+  stdout(): string;
+  stderr(): string;
+}
+
+/**
+ * An `Io` that keeps what is written.
+ *
+ * @example
+ * const cap = captureIo();
+ * await show({ id: 1, ...config, io: cap.io });
+ * cap.stdout();
+ */
+export function captureIo(options: { tty?: boolean; columns?: number } = {}): CapturedIo {
+  let out = "";
+  let err = "";
+  return {
+    io: {
+      stdout: {
+        write: (text: string) => {
+          out += text;
+          return true;
+        },
+        isTTY: options.tty ?? false,
+        columns: options.columns,
+      },
+      stderr: {
+        write: (text: string) => {
+          err += text;
+          return true;
+        },
+        isTTY: options.tty ?? false,
+        columns: options.columns,
+      },
+    },
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
+/** Writes a line. */
+export function println(stream: OutStream, line = ""): void {
+  stream.write(`${line}\n`);
+}
