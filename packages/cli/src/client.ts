@@ -29,7 +29,7 @@ export interface CreateResult {
 /** Why a request got no answer, in words (undici puts the reason in `cause`). */
 function reasonOf(error: unknown, timeoutMs: number): string {
   const err = error as { name?: string; cause?: { code?: string; message?: string } };
-  if (err?.name === "TimeoutError") return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  if (err?.name === "TimeoutError") return `no answer within ${timeoutMs / 1000} s`;
   const code = err?.cause?.code;
   const words: Record<string, string> = {
     ECONNREFUSED: "connection refused",

@@ -29,6 +29,8 @@ export interface Stack {
   src: SourceServer;
   /** A small Debian disk image (raw) the agent builds in about two seconds. */
   diskUrl: string;
+  /** That image's file. */
+  diskPath: string;
   /** The same image at 1 MiB/s: a build that stays in its download step for a while. */
   slowUrl: string;
   close(): Promise<void>;
@@ -46,10 +48,12 @@ export async function startStack(options: { agent?: boolean } = {}): Promise<Sta
   const src = await startSourceServer();
   let diskUrl = `${src.url}/missing.img`;
   let slowUrl = diskUrl;
+  let diskPath = "";
   if (options.agent) {
     const disk = await buildTestDisk({ path: join(harness.dataDir, "source.raw"), diskMiB: 48, swap: false });
     src.serve("/disk.img", { path: disk.path });
     src.serve("/slow.img", { path: disk.path, bytesPerSecond: 1 << 20 });
+    diskPath = disk.path;
     diskUrl = `${src.url}/disk.img`;
     slowUrl = `${src.url}/slow.img`;
   }
@@ -61,10 +65,15 @@ export async function startStack(options: { agent?: boolean } = {}): Promise<Sta
     auth: { url, token: USER_A.token },
     src,
     diskUrl,
+    diskPath,
     slowUrl,
+    // The source goes last: an agent still downloading must not see it vanish (it would retry for long).
     async close() {
-      await src.close();
-      await harness.close();
+      try {
+        await harness.close();
+      } finally {
+        await src.close();
+      }
     },
   };
 }
