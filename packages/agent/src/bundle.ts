@@ -28,7 +28,10 @@ export async function bundle(outfile = `${root}dist/icaas-agent.mjs`): Promise<s
   });
   // esbuild keeps the source's hashbang (node --import tsx, for development); the bundle is plain JS.
   const code = await readFile(outfile, "utf8");
-  await writeFile(outfile, `#!/usr/bin/env node\n${code.startsWith("#!") ? code.slice(code.indexOf("\n") + 1) : code}`);
+  await writeFile(
+    outfile,
+    `#!/usr/bin/env node\n${code.startsWith("#!") ? code.slice(code.indexOf("\n") + 1) : code}`,
+  );
   await chmod(outfile, 0o755);
   return outfile;
 }
