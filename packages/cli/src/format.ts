@@ -131,11 +131,13 @@ export function buildDetails(build: Build, now = Date.now()): string {
   if (build.steps?.length) {
     lines.push("steps:");
     const rows = build.steps.map((s) => {
-      const bytes = s.bytes_total
-        ? `${formatBytes(s.bytes_done ?? 0)} / ${formatBytes(s.bytes_total)}`
-        : s.bytes_done
-          ? formatBytes(s.bytes_done)
-          : "";
+      const done = s.bytes_done ?? 0;
+      const bytes =
+        s.state === "pending" || (!s.bytes_total && !done)
+          ? ""
+          : !s.bytes_total || done === s.bytes_total
+            ? formatBytes(done)
+            : `${formatBytes(done)} / ${formatBytes(s.bytes_total)}`;
       const took =
         s.started && s.finished ? formatDuration(Date.parse(s.finished) - Date.parse(s.started)) : "";
       return [`  ${clean(s.name)}`, clean(s.state), bytes, took];

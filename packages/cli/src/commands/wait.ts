@@ -25,9 +25,14 @@ export interface WaitOptions extends CommonOptions {
   patienceMs?: number;
 }
 
-/** What changes a progress line in a log file (bytes change all the time and are left out). */
-function progressKey(build: Build): string {
-  return `${build.status} ${build.progress} ${currentStep(build)?.name ?? ""} ${build.status_details?.details ?? ""}`;
+/**
+ * What makes a new progress line in a log file: bytes change all the time, so only each tenth of a
+ * step's bytes counts.
+ */
+export function progressKey(build: Build): string {
+  const step = currentStep(build);
+  const tenth = step?.bytes_total ? Math.floor(((step.bytes_done ?? 0) * 10) / step.bytes_total) : 0;
+  return `${build.status} ${build.progress} ${step?.name ?? ""} ${tenth} ${build.status_details?.details ?? ""}`;
 }
 
 /** Waits with a progress line on stderr and prints the outcome; shared by `wait` and `create --wait`. */
