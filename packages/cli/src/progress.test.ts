@@ -14,6 +14,10 @@ describe("ProgressLine", () => {
     const writes = cap.stderr().split("\r\x1b[2K");
     assert.deepEqual(writes, ["", "build 1: 5% download", `build 1: 6% download ${"x".repeat(7)}…`, ""]);
     assert.ok(!cap.stderr().includes("\n"));
+    // A pseudo-terminal that reports 0 columns gets 80, not a line cut to nothing.
+    const pty = captureIo({ tty: true, columns: 0 });
+    new ProgressLine(pty.io.stderr).update("x".repeat(70));
+    assert.equal(pty.stderr(), `\r\x1b[2K${"x".repeat(70)}`);
   });
 
   it("writes a new line only when the key changes when not on a terminal", () => {

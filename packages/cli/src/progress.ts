@@ -21,7 +21,8 @@ export class ProgressLine {
   /** Shows `text`; `key` (default `text`) decides whether a non-terminal gets a new line. */
   update(text: string, key: string = text): void {
     if (this.live) {
-      const width = Math.max(20, (this.#stream.columns ?? 80) - 1);
+      // A pseudo-terminal may report 0 columns.
+      const width = Math.max(20, (this.#stream.columns || 80) - 1);
       const cut = text.length > width ? `${text.slice(0, width - 1)}…` : text;
       this.#stream.write(`\r\x1b[2K${cut}`);
       this.#shown = true;
