@@ -48,9 +48,11 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const env = options.env ?? process.env;
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-  let interruptedId: number | string | undefined;
+  // Set by the commands that wait (wait, create --wait, log --follow): Ctrl-C stops them cleanly.
+  let interruptible = false;
+  let resume: string | undefined;
   const onSigint = () => {
-    if (interruptedId === undefined) process.exit(EXIT.interrupted);
+    if (!interruptible) process.exit(EXIT.interrupted);
     // A second Ctrl-C ends the process the usual way.
     process.removeListener("SIGINT", onSigint);
     controller.abort();
@@ -95,7 +97,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .option("--interval <duration>", "with --wait: between two looks (default 1s)", seconds)
     .option("--json", "print the build as JSON")
     .action(async (opts, cmd: Command) => {
-      if (opts.wait) interruptedId = "";
+      interruptible = Boolean(opts.wait);
       await create({
         ...common(cmd),
         name: opts.name,
@@ -144,7 +146,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .option("--quiet", "no progress line")
     .option("--json", "print the final build as JSON")
     .action(async (id: string, opts, cmd: Command) => {
-      interruptedId = id;
+      interruptible = true;
+      resume = `icaas wait ${id}`;
       await wait({
         ...common(cmd),
         id,
@@ -179,7 +182,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     .option("-f, --follow", "keep printing new lines until the build ends")
     .option("--interval <duration>", "with --follow: between two looks (default 1s)", seconds)
     .action(async (id: string, opts, cmd: Command) => {
-      interruptedId = id;
+      interruptible = Boolean(opts.follow);
+      resume = `icaas log ${id} --follow`;
       await log({
         ...common(cmd),
         id,
@@ -195,9 +199,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (signal?.aborted) {
-      io.stderr.write(
-        `\nstopped; the build goes on${interruptedId ? ` (icaas wait ${interruptedId})` : ""}\n`,
-      );
+      io.stderr.write(`\nstopped; the build goes on${resume ? ` (${resume})` : ""}\n`);
       return EXIT.interrupted;
     }
     io.stderr.write(`${describeError(error)}\n`);

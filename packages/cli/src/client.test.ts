@@ -177,6 +177,21 @@ describe("IcaasClient against a real service", () => {
     }
   });
 
+  it("does not sleep through a long Retry-After: a rate-limited create fails at once (exit 1)", async () => {
+    const limited = await stack.harness.startService({ createRateLimitPerMinute: 1 });
+    const api = new IcaasClient({ api: `${limited.url}/icaas`, token: stack.token });
+    const first = await api.createBuild({ name: "rate 1", src: "http://127.0.0.1:9/r.img" });
+    created.push(first.build.id);
+    const started = Date.now();
+    const e = await failure(api.createBuild({ name: "rate 2", src: "http://127.0.0.1:9/r.img" }));
+    assert.ok(Date.now() - started < 2000, `failed after ${Date.now() - started} ms`);
+    assert.ok(e instanceof ApiError);
+    assert.equal(e.status, 429);
+    assert.ok((e.retryAfter ?? 0) > 10, `Retry-After ${e.retryAfter}`);
+    assert.equal(describeError(e), "error: Too many requests, retry later (rate_limited)");
+    assert.equal(e.exitCode, EXIT.failure);
+  });
+
   it("sends a new Idempotency-Key per create unless one is given", async () => {
     const src = "http://127.0.0.1:9/y.img";
     const a = await client.createBuild({ name: "twice", src });

@@ -26,6 +26,9 @@ export interface CreateResult {
   idempotencyKey: string;
 }
 
+/** A create is retried after a 429 or 503 only when the service asks to wait at most this long. */
+const MAX_RETRY_AFTER_MS = 10_000;
+
 /** Why a request got no answer, in words (undici puts the reason in `cause`). */
 function reasonOf(error: unknown, timeoutMs: number): string {
   const err = error as { name?: string; cause?: { code?: string; message?: string } };
@@ -153,6 +156,8 @@ export class IcaasClient {
       } catch (error) {
         if (attempt >= attempts || !isTransient(error)) throw error;
         const after = error instanceof ApiError && error.retryAfter ? error.retryAfter * 1000 : 0;
+        // A long Retry-After is said, not slept through in silence.
+        if (after > MAX_RETRY_AFTER_MS) throw error;
         await sleep(Math.max(after, (options.retryDelayMs ?? 500) * attempt), undefined, {
           signal: options.signal,
         });

@@ -82,8 +82,6 @@ export class NetworkError extends CliError {
     this.name = "NetworkError";
     this.url = url;
   }
-
-  readonly transient = true;
 }
 
 /** Whether a failed request may succeed when sent again (the service or the network had a moment). */
