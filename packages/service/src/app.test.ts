@@ -81,6 +81,11 @@ describe("the service application", () => {
       assert.ok(!raw.body.includes("root:"), `no file outside the UI for ${path}`);
       assert.ok(raw.status === 404 || raw.body.includes("<title>ICaaS"), `${path}: ${raw.status}`);
     }
+    // Paths the filesystem refuses (not a directory, name too long, NUL) are no server error.
+    for (const path of ["/favicon.svg/x", `/${"a".repeat(300)}`, "/a%00b", "/a%00b.js"]) {
+      const raw = await rawGet(h.service.url, path);
+      assert.ok(raw.status === 404 || raw.body.includes("<title>ICaaS"), `${path}: ${raw.status}`);
+    }
     const api = await call(`${h.api}/unknown`);
     assert.equal(api.status, 404);
     assert.equal(api.body.code, "not_found", "API paths never get the UI");

@@ -1,5 +1,5 @@
 /** @module http/static — the built web UI at `/`, with an SPA fallback and immutable hashed assets. */
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, type Stats, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -37,6 +37,15 @@ export function defaultWebDir(): string | undefined {
   }
 }
 
+/** A path the filesystem refuses (ENOTDIR, ENAMETOOLONG, a NUL byte) is as absent as a missing one. */
+function fileStats(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Paths that belong to the API: never answered with the UI. */
 function isApiPath(path: string): boolean {
   return path === "/icaas" || path.startsWith("/icaas/") || path === "/metrics";
@@ -57,11 +66,11 @@ export function installStatic(app: FastifyInstance, webDir: string | undefined):
     const target = normalize(join(root, path));
     if (target !== root && !target.startsWith(root + sep)) throw errors.notFound();
     let file = target;
-    let stats = statSync(file, { throwIfNoEntry: false });
+    let stats = fileStats(file);
     if (!stats?.isFile()) {
       if (extname(path) !== "") throw errors.notFound();
       file = index!;
-      stats = statSync(file, { throwIfNoEntry: false });
+      stats = fileStats(file);
       if (!stats?.isFile()) throw errors.notFound();
     }
     const etag = `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`;
