@@ -140,5 +140,8 @@ describe("the service application", () => {
     for (const secret of [USER_A.token, nonce, agent.manifest.service.token, "some-wrong-token-value"])
       assert.ok(!text.includes(secret), `a secret leaked into the log: ${secret.slice(0, 6)}…`);
     assert.equal(redactUrl(`/icaas/builds/agent/3/${nonce}?x=1`), "/icaas/builds/agent/3/[REDACTED]?x=1");
+    // A doubled slash still reaches the log line (the route does not match, the nonce is still there).
+    assert.equal(redactUrl(`/icaas/builds/agent//3/${nonce}`), "/icaas/builds/agent//3/[REDACTED]");
+    assert.equal(redactUrl(`/icaas/builds//agent/3//${nonce}`), "/icaas/builds//agent/3//[REDACTED]");
   });
 });

@@ -3,7 +3,8 @@ import pino, { type DestinationStream, type Logger, type LoggerOptions } from "p
 
 /** The manifest URL carries the nonce: `/builds/agent/7/<nonce>` is logged as `/builds/agent/7/[REDACTED]`. */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/builds\/agent\/[^/?#]+\/)[^/?#]+/, "$1[REDACTED]");
+  // Doubled slashes do not match the route, but the line still carries the nonce.
+  return url.replace(/(\/builds\/+agent\/+[^/?#]+\/+)[^/?#]+/, "$1[REDACTED]");
 }
 
 export const REDACT_PATHS = [
