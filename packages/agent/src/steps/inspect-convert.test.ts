@@ -123,6 +123,37 @@ describe("inspect and convert", () => {
     );
   });
 
+  it("refuses a VMDK whose embedded descriptor reads another file of the same name", async () => {
+    // A sparse header with capacity 0 makes qemu parse the embedded descriptor, which may name any
+    // file; the download can be given that file's name (`http://…/shadow`), so names must not decide.
+    const other = await mkdtemp(join(tmpdir(), "icaas-other-"));
+    try {
+      await writeFile(join(other, "same.vmdk"), "a secret of the agent VM\n");
+      const descriptor = Buffer.alloc(512);
+      descriptor.write(
+        `# Disk DescriptorFile\nversion=1\nCID=12345678\nparentCID=ffffffff\ncreateType="monolithicFlat"\nRW 16 FLAT "${join(other, "same.vmdk")}" 0\n`,
+      );
+      const header = Buffer.alloc(512);
+      header.write("KDMV", 0, "latin1");
+      header.writeUInt32LE(1, 4); // version
+      header.writeUInt32LE(3, 8); // flags
+      header.writeBigUInt64LE(0n, 12); // capacity 0: use the descriptor
+      header.writeBigUInt64LE(128n, 20); // grain size
+      header.writeBigUInt64LE(1n, 28); // descriptor offset (sectors)
+      header.writeBigUInt64LE(1n, 36); // descriptor size (sectors)
+      header.write("\n \r\n", 73, "latin1");
+      const sub = join(dir, "sub");
+      await import("node:fs/promises").then((m) => m.mkdir(sub, { recursive: true }));
+      await writeFile(join(sub, "same.vmdk"), Buffer.concat([header, descriptor]));
+      await assert.rejects(
+        inspectDisk({ path: join(sub, "same.vmdk") }),
+        code("backing_file_refused", /extent/),
+      );
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it("says a text file or a web page is no disk image", async () => {
     await writeFile(join(dir, "notes.txt"), "just some text\n".repeat(100));
     await assert.rejects(

@@ -1,6 +1,6 @@
 /** @module steps/inspect — what disk format the file is, read safely: header checks, then qemu-img under prlimit. */
 import { open } from "node:fs/promises";
-import { basename } from "node:path";
+import { resolve } from "node:path";
 import { lastLine, runCommand } from "../child.ts";
 import { AgentError } from "../errors.ts";
 import type { StepDefinition } from "./step.ts";
@@ -114,8 +114,10 @@ export async function inspectDisk(options: {
   const data = info["format-specific"]?.data;
   if (data?.["data-file"])
     throw refuseReference(`The image keeps its data in an external file (${data["data-file"]})`);
+  // qemu reports extents combined with the image's path; only the image itself may be one (a name
+  // alone proves nothing: the download takes its name from the URL, `…/shadow` names `/etc/shadow`).
   for (const extent of data?.extents ?? []) {
-    if (extent.filename && basename(extent.filename) !== basename(path)) {
+    if (extent.filename && resolve(extent.filename) !== resolve(path)) {
       throw refuseReference(`The VMDK refers to an external extent file (${extent.filename})`);
     }
   }
