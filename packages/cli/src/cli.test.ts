@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -13,7 +14,10 @@ import { assertNoSecret, runCli, type Stack, startStack } from "./testing/stack.
 const PACKAGE = dirname(dirname(fileURLToPath(import.meta.url)));
 const REPO = dirname(dirname(PACKAGE));
 
-/** Runs the `icaas` bin as npm links it (`node_modules/.bin/icaas`, its shebang running tsx). */
+/**
+ * Runs the `icaas` bin as npm links it (`node_modules/.bin/icaas`, a launcher that loads tsx from the
+ * checkout), from a directory outside the checkout, as a user would.
+ */
 function spawnIcaas(
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -21,9 +25,9 @@ function spawnIcaas(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const bin = (JSON.parse(readFileSync(join(PACKAGE, "package.json"), "utf8")) as { bin: { icaas: string } })
     .bin.icaas;
-  assert.equal(bin, "./src/cli.ts");
+  assert.equal(bin, "./bin/icaas.mjs");
   const child = spawn(join(REPO, "node_modules", ".bin", "icaas"), args, {
-    cwd: REPO,
+    cwd: tmpdir(),
     env: { PATH: process.env.PATH, HOME: "/nonexistent", ...env },
   });
   let stdout = "";
