@@ -55,7 +55,7 @@ describe("icaas show", () => {
     const { build } = await client.createBuild({
       name: "shape",
       src: `${stack.src.url}/x.img`,
-      checksum: "sha256:ab",
+      checksum: `sha256:${"ab".repeat(32)}`,
     });
     try {
       const cap = captureIo();
@@ -64,7 +64,7 @@ describe("icaas show", () => {
       assert.deepEqual(Object.keys(printed).sort(), FIELDS);
       assert.equal(printed.id, build.id);
       assert.equal(printed.status, "CREATING");
-      assert.equal(printed.checksum, "sha256:ab");
+      assert.equal(printed.checksum, `sha256:${"ab".repeat(32)}`);
       assert.equal(typeof printed.status_details, "object");
       assert.match(printed.links[0].href, new RegExp(`/icaas/builds/${build.id}$`));
     } finally {

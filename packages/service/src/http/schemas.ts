@@ -58,7 +58,10 @@ export const CreateBuildBody = Type.Object({
     log: Type.Optional(LocationIn("build log")),
     checksum: Type.Optional(
       Type.String({
-        pattern: "^(md5|sha1|sha256|sha512):[0-9a-fA-F]+$",
+        // The digest length must fit the algorithm, as the agent checks: a wrong one is refused here,
+        // before the user pays for a VM that is certain to fail.
+        pattern:
+          "^(md5:[0-9a-fA-F]{32}|sha1:[0-9a-fA-F]{40}|sha256:[0-9a-fA-F]{64}|sha512:[0-9a-fA-F]{128})$",
         description: "Expected checksum of the downloaded source, e.g. sha256:<hex>.",
       }),
     ),
