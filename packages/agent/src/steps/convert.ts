@@ -1,6 +1,6 @@
 /** @module steps/convert — the disk to a sparse raw file with `qemu-img convert`, progress from `-p`. */
 import { rename, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { lastLine, runCommand } from "../child.ts";
 import { AgentError } from "../errors.ts";
 import type { DiskInfo } from "./inspect.ts";
@@ -36,9 +36,12 @@ export async function convertToRaw(
     options.onProgress?.(total, total);
     return { path: output, bytes: total, copied: false };
   }
+  // A source downloaded under the output's name (a qcow2 served as `image.raw`) must not be written
+  // over while qemu-img reads it: convert beside it, then take its place.
+  const target = resolve(disk.path) === resolve(output) ? `${output}.converting` : output;
   let pending = "";
   // -W lets writes land out of order (faster for compressed VMDK); -p prints "(12.34/100%)".
-  const args = ["convert", "-p", "-W", "-O", "raw", ...disk.openArgs, output];
+  const args = ["convert", "-p", "-W", "-O", "raw", ...disk.openArgs, target];
   const r = await runCommand("qemu-img", args, {
     signal,
     onStdout: (text) => {
@@ -52,7 +55,7 @@ export async function convertToRaw(
     },
   });
   if (r.code !== 0) {
-    await rm(output, { force: true });
+    await rm(target, { force: true });
     throw new AgentError({
       code: "convert_failed",
       step: "convert",
@@ -60,7 +63,8 @@ export async function convertToRaw(
       hint: "The image may be damaged; check it with qemu-img check",
     });
   }
-  if (options.removeSource ?? true) await rm(disk.path, { force: true });
+  if (target !== output) await rename(target, output);
+  else if (options.removeSource ?? true) await rm(disk.path, { force: true });
   options.onProgress?.(total, total);
   return { path: output, bytes: total, copied: true };
 }

@@ -71,6 +71,18 @@ describe("inspect and convert", () => {
     });
   }
 
+  it("converts a disk that arrived under the output's own name (a qcow2 named image.raw)", async () => {
+    const path = join(dir, "image.raw");
+    sh(dir, "qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, path]);
+    const info = await inspectDisk({ path });
+    assert.equal(info.format, "qcow2");
+    const r = await convertToRaw({ disk: info, output: path });
+    assert.equal(r.copied, true);
+    assert.deepEqual(await readFile(path), rawBytes);
+    assert.equal((await inspectDisk({ path })).format, "raw");
+    await rm(path);
+  });
+
   it("takes a raw disk as it is (renamed, not copied)", async () => {
     const copy = join(dir, "copy.raw");
     await writeFile(copy, rawBytes);
