@@ -6,6 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
 import { AgentError } from "../errors.ts";
 import { unpack } from "./unpack.ts";
 
@@ -165,6 +166,30 @@ describe("unpack", () => {
     await assert.rejects(
       unpack({ input: join(w, "bomb.zip"), workDir: await work(), limits: capped }),
       code("unsafe_archive"),
+    );
+  });
+
+  it("measures nested layers against the download, so layers under the ratio cannot multiply past it", async () => {
+    const w = await work();
+    // Runs of 160 'a's and one random letter: gzip -1 shrinks it ~80x, a second gzip ~2x more, so
+    // each layer stays under a 100x ratio while the whole is ~150x.
+    let seed = 1;
+    const data = Buffer.alloc(161 * 150_000, 0x61);
+    for (let i = 160; i < data.length; i += 161) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      data[i] = 0x41 + (seed % 4);
+    }
+    const outer = gzipSync(gzipSync(data, { level: 1 }), { level: 9 });
+    assert.ok(data.length / outer.length > 100, "the test data must expand past the cap overall");
+    await writeFile(join(w, "disk.img.gz.gz"), outer);
+    const limits = { maxBytes: 1 << 30, maxRatio: 100, ratioFloorBytes: 1 << 20 };
+    await assert.rejects(
+      unpack({ input: join(w, "disk.img.gz.gz"), workDir: await work(), limits }),
+      (e: unknown) => {
+        code("unsafe_archive")(e);
+        assert.match((e as Error).message, /more than 100 times/);
+        return true;
+      },
     );
   });
 

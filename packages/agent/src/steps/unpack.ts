@@ -54,6 +54,9 @@ export async function unpack(options: UnpackOptions): Promise<UnpackResult> {
   const { signal } = options;
   const removeConsumed = options.removeConsumed ?? true;
   let current = options.input;
+  // Every layer's expansion is measured against what was downloaded, so nested layers that each stay
+  // under the ratio cannot multiply past it together.
+  const downloadedBytes = (await stat(options.input)).size;
   const layers: string[] = [];
   for (let depth = 0; ; depth++) {
     if (signal?.aborted) throw abortError(signal, "unpack");
@@ -77,7 +80,7 @@ export async function unpack(options: UnpackOptions): Promise<UnpackResult> {
       const total = picked.entry.size;
       try {
         await expandTo(await picked.open(), out, {
-          inputBytes: picked.entry.compressedSize ?? picked.entry.size,
+          inputBytes: Math.min(downloadedBytes, picked.entry.compressedSize ?? picked.entry.size),
           limits,
           signal,
           onProgress: (done) => options.onProgress?.(done, total),
@@ -99,6 +102,7 @@ export async function unpack(options: UnpackOptions): Promise<UnpackResult> {
       const inputBytes = (await stat(current)).size;
       const { bytes } = await decompress(kind, current, out, {
         limits,
+        inputBytes: downloadedBytes,
         signal,
         // The uncompressed size is unknown up front; show a growing estimate.
         onProgress: (done) => options.onProgress?.(done, Math.max(done, inputBytes * 3)),

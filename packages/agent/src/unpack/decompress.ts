@@ -23,10 +23,16 @@ export async function decompress(
   kind: Compression,
   input: string,
   output: string,
-  options: { limits: ExpansionLimits; signal?: AbortSignal; onProgress?: (bytes: number) => void },
+  options: {
+    limits: ExpansionLimits;
+    signal?: AbortSignal;
+    onProgress?: (bytes: number) => void;
+    /** The size the expansion ratio is measured against; default the input's own size. */
+    inputBytes?: number;
+  },
 ): Promise<{ bytes: number; allocated: number }> {
   const [command, args] = TOOLS[kind];
-  const inputBytes = (await stat(input)).size;
+  const inputBytes = Math.min(options.inputBytes ?? Number.POSITIVE_INFINITY, (await stat(input)).size);
   const fh = await open(input, "r");
   const child = spawn(command, args, { stdio: [fh.fd, "pipe", "pipe"], env: minimalEnv() });
   const stdout = child.stdout!;
