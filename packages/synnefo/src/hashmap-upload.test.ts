@@ -249,3 +249,28 @@ test("an ETag that differs from the local Merkle hash is a hashMismatch error", 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a container block size too large to allocate is refused as unsupportedBlockHash", async () => {
+  // A stand-in Pithos whose container claims 1 TiB blocks: the client must not try to allocate them.
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(204, { "x-container-block-size": String(2 ** 40), "x-container-block-hash": "sha256" });
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const dir = await mkdtemp(join(tmpdir(), "icaas-blocksize-"));
+  try {
+    const path = join(dir, "f.img");
+    await makeDisk(path, 1);
+    const { port } = server.address() as AddressInfo;
+    const client = new PithosClient({ storageUrl: `http://127.0.0.1:${port}/v1`, account: "a", token: "t" });
+    await assert.rejects(
+      client.uploadFile("c", "o", path),
+      (e: unknown) =>
+        e instanceof SynnefoError && e.code === "unsupportedBlockHash" && /block size/.test(e.message),
+    );
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

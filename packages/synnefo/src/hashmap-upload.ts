@@ -107,6 +107,9 @@ export async function uploadFileHashmap(
   }
 }
 
+/** The largest container block size accepted (Pithos uses 4 MiB). */
+const MAX_BLOCK_SIZE = 64 * 1024 * 1024;
+
 async function upload(
   http: HttpClient,
   target: UploadTarget,
@@ -118,7 +121,8 @@ async function upload(
   const container = await http.call({ method: "HEAD", path: target.containerPath });
   const blockSize = Number(container.headers["x-container-block-size"] ?? 4 * 1024 * 1024);
   const algorithm = (container.headers["x-container-block-hash"] ?? "sha256").toLowerCase();
-  if (!(blockSize > 0) || !getHashes().includes(algorithm)) {
+  // Buffers of the block size are allocated: refuse a bogus one rather than fail inside Buffer.alloc.
+  if (!(blockSize > 0 && blockSize <= MAX_BLOCK_SIZE) || !getHashes().includes(algorithm)) {
     throw new SynnefoError({
       status: 0,
       code: "unsupportedBlockHash",
