@@ -30,7 +30,15 @@ const LocationIn = (what: string) =>
   Type.Object(
     {
       container: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-      object: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+      object: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 1024,
+          // URL parsing collapses `.`/`..` segments (even escaped), so such a name would be stored
+          // under another one; a leading `/` would make an empty segment.
+          pattern: "^(?!/)(?!(?:.*/)?\\.\\.?(?:/|$)).+$",
+        }),
+      ),
       account: Type.Optional(Type.String({ maxLength: 256 })),
     },
     { description: `Where the ${what} goes in Pithos; missing fields take defaults.` },

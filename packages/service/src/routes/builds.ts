@@ -50,6 +50,8 @@ function header(request: FastifyRequest, name: string): string | undefined {
 /** Words for the fields whose schema is a pattern (Ajv would quote the regular expression). */
 const PATTERN_HINTS: Record<string, string> = {
   "build.src": "must be an http:// or https:// URL",
+  "build.image.object": "must not start with / nor have . or .. as a path segment",
+  "build.log.object": "must not start with / nor have . or .. as a path segment",
   "build.checksum":
     "must be <md5|sha1|sha256|sha512>:<hex digest of that algorithm's length>, e.g. sha256:<64 hex digits>",
 };

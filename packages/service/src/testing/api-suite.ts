@@ -211,6 +211,14 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
         );
         const sum = await create({ name: "x", src: SRC, checksum: "sha256" });
         assert.match(sum.body.message, /^Invalid value for parameter 'build\.checksum': must be <md5/);
+        for (const object of ["../escape", "a/./b", "a/..", "/abs"]) {
+          const bad = await create({ name: "x", src: SRC, image: { container: "images", object } });
+          assert.equal(bad.status, 400, object);
+          assert.equal(
+            bad.body.message,
+            "Invalid value for parameter 'build.image.object': must not start with / nor have . or .. as a path segment",
+          );
+        }
         // A digest too short for its algorithm would only fail later, in a VM the user pays for.
         const short = await create({ name: "x", src: SRC, checksum: "sha256:abcd" });
         assert.equal(short.status, 400);
