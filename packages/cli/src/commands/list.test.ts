@@ -5,32 +5,9 @@ import { seedBuilds, USER_B } from "@icaas/service/testing";
 import { BUILD_STATUSES } from "../build.ts";
 import { UsageError } from "../errors.ts";
 import { captureIo } from "../io.ts";
+import { LIST_FIELDS } from "../testing/build-fields.ts";
 import { runCli, type Stack, startStack } from "../testing/stack.ts";
 import { list } from "./list.ts";
-
-/** The fields of a build in a list (docs/api.md), `log_tail` being only on a single build. */
-const LIST_FIELDS = [
-  "checksum",
-  "created",
-  "description",
-  "error",
-  "id",
-  "image",
-  "image_id",
-  "image_location",
-  "links",
-  "log",
-  "name",
-  "networks",
-  "progress",
-  "project",
-  "public",
-  "src",
-  "status",
-  "status_details",
-  "steps",
-  "updated",
-];
 
 describe("icaas list", () => {
   let stack: Stack;

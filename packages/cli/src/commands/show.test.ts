@@ -6,33 +6,9 @@ import type { Build } from "../build.ts";
 import { IcaasClient } from "../client.ts";
 import { UsageError } from "../errors.ts";
 import { captureIo } from "../io.ts";
+import { BUILD_FIELDS as FIELDS } from "../testing/build-fields.ts";
 import { type Stack, startStack } from "../testing/stack.ts";
 import { show } from "./show.ts";
-
-/** Every field docs/api.md names for a single build. */
-const FIELDS = [
-  "checksum",
-  "created",
-  "description",
-  "error",
-  "id",
-  "image",
-  "image_id",
-  "image_location",
-  "links",
-  "log",
-  "log_tail",
-  "name",
-  "networks",
-  "progress",
-  "project",
-  "public",
-  "src",
-  "status",
-  "status_details",
-  "steps",
-  "updated",
-];
 
 describe("icaas show", () => {
   let stack: Stack;

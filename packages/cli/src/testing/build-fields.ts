@@ -1,0 +1,29 @@
+/** @module testing/build-fields — the fields docs/api.md names for a build, for shape assertions. */
+
+/** Every field of a single build (`GET /icaas/builds/{id}`), sorted. */
+export const BUILD_FIELDS = [
+  "checksum",
+  "created",
+  "description",
+  "error",
+  "id",
+  "image",
+  "image_id",
+  "image_location",
+  "links",
+  "log",
+  "log_tail",
+  "name",
+  "networks",
+  "progress",
+  "project",
+  "public",
+  "src",
+  "status",
+  "status_details",
+  "steps",
+  "updated",
+];
+
+/** The fields of a build in a list: all but `log_tail`, which only a single build carries. */
+export const LIST_FIELDS = BUILD_FIELDS.filter((field) => field !== "log_tail");
