@@ -9,13 +9,13 @@
  * Writes bench/results/pithos-upload.json.
  */
 import { execFile } from "node:child_process";
-import { randomFillSync } from "node:crypto";
-import { mkdir, mkdtemp, open, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEMO_TOKEN, DEMO_USER_UUID, objectStoreFactory, startDevcloud } from "@icaas/devcloud";
 import { PithosClient } from "@icaas/synnefo";
+import { writeDiskLikeFile } from "@icaas/synnefo/testing";
 
 const MiB = 1024 * 1024;
 const BS = 4 * MiB;
@@ -43,28 +43,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
       else resolve(stdout);
     });
   });
-}
-
-async function makeFile(path: string): Promise<void> {
-  const fh = await open(path, "w");
-  const buf = Buffer.alloc(BS);
-  try {
-    for (let i = 0; i < BLOCKS; i++) {
-      const kind = i % 4;
-      if (kind === 1) continue;
-      if (kind === 0) randomFillSync(buf);
-      else if (kind === 2) buf.fill(0);
-      else {
-        buf.fill(0);
-        randomFillSync(buf, 0, BS - 777_777);
-      }
-      await fh.write(buf, 0, BS, i * BS);
-    }
-    await fh.truncate(BLOCKS * BS);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 async function timeSha256sum(path: string): Promise<{ seconds: number; hash: string }> {
@@ -106,7 +84,7 @@ const work = await mkdtemp(join(tmpdir(), "icaas-bench-pithos-"));
 try {
   const path = join(work, "disk.img");
   console.log(`making a ${(BLOCKS * BS) / 2 ** 30} GiB file with holes and random data…`);
-  await makeFile(path);
+  await writeDiskLikeFile(path, { blocks: BLOCKS, zeroTailBytes: 777_777, sync: true });
   const st = await stat(path);
   const size = st.size;
 

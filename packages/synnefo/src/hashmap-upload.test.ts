@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createHash, randomFillSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import { closeSync, createReadStream, openSync, writeSync } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -21,35 +21,15 @@ import { hashFile } from "./block-hasher.ts";
 import { SynnefoError } from "./errors.ts";
 import { emptyBlockHash, merkleHash } from "./merkle.ts";
 import { PithosClient, type UploadFileResult } from "./pithos.ts";
+import { writeDiskLikeFile } from "./testing/disk-like-file.ts";
 
 const MiB = 1024 * 1024;
 const BS = 4 * MiB;
 const CHILD = fileURLToPath(new URL("./hashmap-upload-child.ts", import.meta.url));
 
-/**
- * Writes a disk-like file of `blocks` 4 MiB blocks plus a short tail: a quarter random blocks, a
- * quarter random with a zero tail, a quarter holes (never written) and a quarter written zeros.
- */
-async function makeDisk(path: string, blocks: number): Promise<void> {
-  const fh = await open(path, "w");
-  const buf = Buffer.alloc(BS);
-  try {
-    for (let i = 0; i < blocks; i++) {
-      const kind = i % 4;
-      if (kind === 1) continue;
-      if (kind === 0) randomFillSync(buf);
-      else if (kind === 2) buf.fill(0);
-      else {
-        buf.fill(0);
-        randomFillSync(buf, 0, BS - 123_457);
-      }
-      await fh.write(buf, 0, BS, i * BS);
-    }
-    randomFillSync(buf, 0, 12_345);
-    await fh.write(buf, 0, 12_345, blocks * BS);
-  } finally {
-    await fh.close();
-  }
+/** A disk-like file of `blocks` 4 MiB blocks (every kind of block) plus a short random tail. */
+function makeDisk(path: string, blocks: number): Promise<void> {
+  return writeDiskLikeFile(path, { blocks, zeroTailBytes: 123_457, extraTailBytes: 12_345 });
 }
 
 async function sha256File(path: string): Promise<string> {

@@ -1,0 +1,2 @@
+/** @module @icaas/synnefo/testing — helpers for tests and benchmarks of the Synnefo clients. */
+export { type DiskLikeFileOptions, writeDiskLikeFile } from "./disk-like-file.ts";
