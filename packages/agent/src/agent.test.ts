@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { DEMO_TOKEN, DEMO_USER_UUID, type Devcloud, startDevcloud } from "@icaas/devcloud";
 import { buildTestDisk } from "@icaas/imageprep/testing";
@@ -297,6 +298,38 @@ describe("runAgent against a devcloud", () => {
     assert.equal(last.details, "Image creation failed. Stopped before completing");
     assert.equal(last.error?.code, "stopped");
     assert.match(await readLog(`foo-${build}.log`), /step download: failed: stopped/);
+  });
+
+  it("on SIGTERM reports first, even while Pithos hangs, and gives the log upload only a short grace", async () => {
+    const { root } = await vm({ src: `${src.url}/slow/${zipName}.zip` });
+    const controller = new AbortController();
+    let stoppedAt = 0;
+    const echo = (line: string) => {
+      if (stoppedAt || !/step download: started/.test(line)) return;
+      stoppedAt = Date.now();
+      // Pithos stops answering (the log appends hang), then the VM is shut down.
+      cloud.injection.set({ "object-store": { latencyMs: 120_000 } });
+      setTimeout(() => controller.abort(), 300);
+    };
+    try {
+      const running = runAgent({ root, echo, backoffMs: 10, signal: controller.signal });
+      const reported = await Promise.race([
+        running.then(() => "ended"),
+        (async () => {
+          while (status.reports.at(-1)?.status !== "ERROR") await sleep(20);
+          return "reported";
+        })(),
+        sleep(6_000).then(() => "timeout"),
+      ]);
+      assert.equal(reported, "reported", "the final report came within 6 s of the stop");
+      const last = status.reports.at(-1)!;
+      assert.equal(last.error?.code, "stopped");
+      assert.equal(last.details, "Image creation failed. Stopped before completing");
+      const ended = await Promise.race([running, sleep(15_000).then(() => "still running")]);
+      assert.equal(ended, 1, "the agent exits soon after the report, without waiting out Pithos");
+    } finally {
+      cloud.injection.set({});
+    }
   });
 
   it("the CLI turns SIGTERM into the same report, and exits once it is sent", async () => {
