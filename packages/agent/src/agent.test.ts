@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { DEMO_TOKEN, DEMO_USER_UUID, type Devcloud, startDevcloud } from "@icaas/devcloud";
 import { buildTestDisk } from "@icaas/imageprep/testing";
+import { LOOPBACK_NETWORKS } from "@icaas/source-policy";
 import { PithosClient, PlanktonClient } from "@icaas/synnefo";
 import { runAgent } from "./agent.ts";
 import type { StatusReport } from "./reporter.ts";
@@ -138,6 +139,8 @@ describe("runAgent against a devcloud", () => {
       },
       synnefo: { url: cloud.authUrl, token: DEMO_TOKEN },
       log: { container: "icaas", object: `foo-${build}.log` },
+      // The source server runs on loopback, which the default source policy refuses: allowed on purpose.
+      source: { allow_private: "True", allow: LOOPBACK_NETWORKS.join(",") },
       ...extra,
     });
     status.reports.length = 0;
@@ -241,6 +244,18 @@ describe("runAgent against a devcloud", () => {
     assert.equal(last.details, "The image URL was not found (HTTP 404)");
     assert.equal(last.steps!.find((s) => s.name === "download")!.state, "failed");
     assert.match(await readLog(`foo-${build}.log`), /ERROR step download: failed: download_not_found/);
+  });
+
+  it("ends ERROR source_refused, without a request to the source, when the policy refuses its address", async () => {
+    const { root } = await vm({ src: `${src.url}/${zipName}.zip` }, { source: {} });
+    const requests = src.requests.length;
+    assert.equal(await runAgent({ root, echo: () => {}, backoffMs: 10 }), 1);
+    const last = status.reports.at(-1)!;
+    assert.equal(last.status, "ERROR");
+    assert.equal(last.error?.code, "source_refused");
+    assert.equal(last.error?.step, "download");
+    assert.match(last.details ?? "", /127\.0\.0\.1 is a loopback address/);
+    assert.equal(src.requests.length, requests);
   });
 
   it("ends ERROR not_a_disk_image for a web page", async () => {

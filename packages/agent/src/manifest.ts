@@ -1,5 +1,6 @@
 /** @module manifest — the INI manifest in the VM, the full manifest fetched once from the service. */
 import { readFile } from "node:fs/promises";
+import { policyFromManifest, type SourcePolicy } from "@icaas/source-policy";
 import { parse as parseIni } from "ini";
 import { AgentError } from "./errors.ts";
 import { requestJson } from "./http-json.ts";
@@ -23,6 +24,8 @@ export interface Manifest {
   log: { container: string; object: string; account: string | undefined };
   progress: { intervalSeconds: number; heuristic: number };
   limits: { maxDownloadBytes: number; buildTimeoutSeconds: number | undefined };
+  /** Where the source may point (`[source]`); the default policy when the section is absent. */
+  source: SourcePolicy;
 }
 
 /**
@@ -181,6 +184,12 @@ export function validateManifest(raw: RawManifest): Manifest {
   if (!Number.isFinite(maxDownload) || maxDownload <= 0)
     throw invalid("`max_download_bytes' is not a number");
   if (timeout !== undefined && !(timeout > 0)) throw invalid("`build_timeout_seconds' is not a number");
+  let source: SourcePolicy;
+  try {
+    source = policyFromManifest(raw.source);
+  } catch (error) {
+    throw invalid(`The source policy is not valid: ${(error as Error).message}`);
+  }
   return {
     service,
     synnefo: { url: raw.synnefo!.url!, token: raw.synnefo!.token! },
@@ -201,6 +210,7 @@ export function validateManifest(raw: RawManifest): Manifest {
       heuristic: Number(progress.heuristic ?? 6.75) || 6.75,
     },
     limits: { maxDownloadBytes: maxDownload, buildTimeoutSeconds: timeout },
+    source,
   };
 }
 

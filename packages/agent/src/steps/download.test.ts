@@ -4,9 +4,13 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { LOOPBACK_NETWORKS, parseSourcePolicy } from "@icaas/source-policy";
 import { AgentError } from "../errors.ts";
 import { type SourceServer, startSourceServer } from "../testing/source-server.ts";
 import { download } from "./download.ts";
+
+/** The source server runs on loopback, which the default source policy refuses: allowed here, on purpose. */
+const LOOPBACK_SOURCES = parseSourcePolicy({ allow: [...LOOPBACK_NETWORKS] });
 
 describe("download", () => {
   let dir: string;
@@ -38,6 +42,7 @@ describe("download", () => {
       url: `${src.url}/images/bitnami-foo.zip`,
       destDir: await out("plain"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCES,
       onProgress: (done) => seen.push(done),
     });
     assert.equal(r.fileName, "bitnami-foo.zip");
@@ -51,7 +56,12 @@ describe("download", () => {
   it("follows redirects and names the file after the final URL", async () => {
     src.serve("/real/disk.qcow2", { path: sourcePath });
     src.redirect("/go", "/real/disk.qcow2");
-    const r = await download({ url: `${src.url}/go`, destDir: await out("redir"), maxBytes: 1 << 30 });
+    const r = await download({
+      url: `${src.url}/go`,
+      destDir: await out("redir"),
+      maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCES,
+    });
     assert.equal(r.fileName, "disk.qcow2");
     assert.equal(r.finalUrl, `${src.url}/real/disk.qcow2`);
     assert.equal(r.bytes, data.length);
@@ -64,6 +74,7 @@ describe("download", () => {
       url: `${src.url}/drop.zip`,
       destDir: await out("drop"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCES,
       log: (l) => lines.push(l),
       ...fast,
     });
@@ -83,6 +94,7 @@ describe("download", () => {
       url: `${src.url}/small.bin`,
       destDir: await out("small"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCES,
       ...fast,
     });
     assert.deepEqual(await readFile(r.path), data.subarray(0, 12_345));
@@ -96,6 +108,7 @@ describe("download", () => {
       url: `${src.url}/norange.bin`,
       destDir: await out("norange"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCES,
       ...fast,
     });
     assert.deepEqual(await readFile(r.path), data);
@@ -108,6 +121,7 @@ describe("download", () => {
       url: `${src.url}/chunked.bin`,
       destDir: await out("chunked"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCES,
     });
     assert.equal(r.fileName, "named_by_server.img");
     assert.equal(r.bytes, data.length);
@@ -116,7 +130,13 @@ describe("download", () => {
   it("fails with download_not_found on 404, without retrying", async () => {
     const before = src.requests.length;
     await assert.rejects(
-      download({ url: `${src.url}/missing.zip`, destDir: await out("404"), maxBytes: 1 << 30, ...fast }),
+      download({
+        url: `${src.url}/missing.zip`,
+        destDir: await out("404"),
+        maxBytes: 1 << 30,
+        policy: LOOPBACK_SOURCES,
+        ...fast,
+      }),
       (e: unknown) => e instanceof AgentError && e.code === "download_not_found" && e.step === "download",
     );
     assert.equal(src.requests.length - before, 1);
@@ -127,7 +147,12 @@ describe("download", () => {
     src.serve("/big-chunked.bin", { path: sourcePath, chunked: true });
     for (const path of ["/big.bin", "/big-chunked.bin"]) {
       await assert.rejects(
-        download({ url: `${src.url}${path}`, destDir: await out("cap"), maxBytes: 1_000_000 }),
+        download({
+          url: `${src.url}${path}`,
+          destDir: await out("cap"),
+          maxBytes: 1_000_000,
+          policy: LOOPBACK_SOURCES,
+        }),
         (e: unknown) =>
           e instanceof AgentError && e.code === "download_too_large" && /1000000 bytes/.test(e.message),
       );
@@ -141,6 +166,7 @@ describe("download", () => {
       url: `${src.url}/sum.bin`,
       destDir: await out("sum"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCES,
       checksum: { algorithm: "sha256", hex: good },
     });
     assert.equal(r.sha256, good);
@@ -149,6 +175,7 @@ describe("download", () => {
       url: `${src.url}/sum.bin`,
       destDir: await out("md5"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCES,
       checksum: { algorithm: "md5", hex: md5 },
     });
     await assert.rejects(
@@ -156,6 +183,7 @@ describe("download", () => {
         url: `${src.url}/sum.bin`,
         destDir: await out("badsum"),
         maxBytes: 1 << 30,
+        policy: LOOPBACK_SOURCES,
         checksum: { algorithm: "sha256", hex: "0".repeat(64) },
       }),
       (e: unknown) => e instanceof AgentError && e.code === "checksum_mismatch" && e.message.includes(good),
@@ -168,6 +196,7 @@ describe("download", () => {
         url: "http://127.0.0.1:1/x.zip",
         destDir: await out("refused"),
         maxBytes: 1 << 30,
+        policy: LOOPBACK_SOURCES,
         retries: 2,
         ...fast,
       }),
@@ -186,6 +215,7 @@ describe("download", () => {
         url: `${src.url}/slow.bin`,
         destDir: await out("abort"),
         maxBytes: 1 << 30,
+        policy: LOOPBACK_SOURCES,
         signal: controller.signal,
       }),
       (e: unknown) => e instanceof AgentError && e.code === "stopped",

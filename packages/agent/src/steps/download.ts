@@ -3,11 +3,14 @@ import { createHash, type Hash } from "node:crypto";
 import { type FileHandle, open } from "node:fs/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import type { LookupFunction } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { SourcePolicy } from "@icaas/source-policy";
 import { BodyTap } from "../body-tap.ts";
 import { AgentError, abortError } from "../errors.ts";
 import type { Manifest } from "../manifest.ts";
+import { checkLiteralHost, guardedLookup, type Resolver, systemResolver } from "./source-guard.ts";
 import type { BuildContext, StepDefinition } from "./step.ts";
 
 export interface DownloadOptions {
@@ -27,6 +30,10 @@ export interface DownloadOptions {
   /** A connection silent this long is dropped and resumed. Default 60 s. */
   idleTimeoutMs?: number;
   maxRedirects?: number;
+  /** Where the source may point; judged on the address of every connection, redirects included. */
+  policy: SourcePolicy;
+  /** DNS for source host names; default the system's. */
+  resolve?: Resolver;
 }
 
 export interface DownloadResult {
@@ -47,7 +54,8 @@ const WRITE_BATCH = 1 << 20;
 /**
  * Streams `url` to a file (never holding it in memory). A dropped connection resumes with `Range`
  * from the last byte written; a server that ignores Range makes it start over. Failures are
- * `AgentError`s: `download_not_found`, `download_too_large`, `checksum_mismatch`, `download_failed`.
+ * `AgentError`s: `download_not_found`, `download_too_large`, `checksum_mismatch`, `download_failed`,
+ * `source_refused` (the policy refuses the address a connection would go to; never retried).
  *
  * @example
  * const r = await download({ url, destDir: work, maxBytes: 20 * 2 ** 30, signal });
@@ -85,18 +93,19 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   try {
     for (;;) {
       if (signal?.aborted) throw abortError(signal, "download");
+      checkLiteralHost(options.policy, currentUrl);
       const before = have;
       let res: IncomingMessage;
       let tap: BodyTap;
       try {
-        [res, tap] = await get(
-          currentUrl,
-          have > 0 ? { range: `bytes=${have}-` } : {},
-          options.idleTimeoutMs,
+        [res, tap] = await get(currentUrl, have > 0 ? { range: `bytes=${have}-` } : {}, {
+          idleTimeoutMs: options.idleTimeoutMs,
           signal,
-        );
+          lookup: guardedLookup(options.policy, currentUrl, options.resolve ?? systemResolver),
+        });
       } catch (error) {
         if (signal?.aborted) throw abortError(signal, "download");
+        if (error instanceof AgentError && error.code === "source_refused") throw error;
         failures++;
         if (failures > retries)
           throw failed(`cannot reach ${currentUrl.host}: ${(error as Error).message}`, error);
@@ -273,9 +282,9 @@ function tooLarge(bytes: number, max: number): AgentError {
 function get(
   url: URL,
   headers: Record<string, string>,
-  idleTimeoutMs: number | undefined,
-  signal: AbortSignal | undefined,
+  options: { idleTimeoutMs: number | undefined; signal: AbortSignal | undefined; lookup: LookupFunction },
 ): Promise<[IncomingMessage, BodyTap]> {
+  const { idleTimeoutMs, signal } = options;
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
@@ -284,6 +293,9 @@ function get(
         method: "GET",
         headers: { "user-agent": "icaas-agent", "accept-encoding": "identity", ...headers },
         signal,
+        lookup: options.lookup,
+        // A fresh connection each time: a pooled socket would skip the lookup that judges the address.
+        agent: false,
       },
       // Tapped at once: bytes that arrive while the caller opens its file must not be lost.
       (res) => resolve([res, new BodyTap(res)]),
@@ -353,6 +365,7 @@ export const downloadStep: StepDefinition = {
       destDir: ctx.workDir,
       maxBytes: limits.maxDownloadBytes,
       checksum: image.checksum,
+      policy: ctx.manifest.source,
       signal: ctx.signal,
       log: (line) => ctx.log.info(line),
       onProgress: (done, total) => {

@@ -232,6 +232,12 @@ export const ManifestSchema = Type.Object({
       object: Type.String(),
       account: Type.Optional(Type.String()),
     }),
+    source: Type.Optional(
+      Type.Object({
+        allow_private: Type.String({ description: "True or False: private addresses may be fetched." }),
+        allow: Type.String({ description: "Comma-separated allow-list: hosts, addresses, CIDRs, :port." }),
+      }),
+    ),
     limits: Type.Optional(
       Type.Object({
         max_download_bytes: Type.Optional(Type.Number()),

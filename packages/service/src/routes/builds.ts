@@ -1,6 +1,7 @@
 /** @module routes/builds — the user API: create, list, show, cancel and delete builds. */
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from "fastify";
 import { resolveLocations } from "../builds/locations.ts";
+import { checkSourcePolicy, sourcePolicyOf } from "../builds/source-policy.ts";
 import { buildJsonText, buildSummaryText } from "../builds/view.ts";
 import type { ServiceContext } from "../context.ts";
 import { SEAL } from "../context.ts";
@@ -112,6 +113,7 @@ const idNotFound = (validation: FastifySchemaValidationError[], context: string 
 
 /** Registers the user routes; every one needs `X-Auth-Token`. */
 export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  const sourcePolicy = sourcePolicyOf(ctx.config);
   app.decorateRequest("user", null);
   app.decorateRequest("userToken", null);
   app.addHook("onRequest", async (request) => {
@@ -155,8 +157,9 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
     async (request, reply) => {
       const user = request.user!;
-      ctx.createLimiter.take(user.uuid);
       const input = (request.body as CreateBuildBody).build;
+      checkSourcePolicy(sourcePolicy, input.src);
+      ctx.createLimiter.take(user.uuid);
       const key = header(request, "idempotency-key");
       const nonce = randomToken(32);
       const sealedToken = ctx.box.encrypt(request.userToken!, SEAL.userToken);
