@@ -78,6 +78,8 @@ describe("manifest", () => {
     assert.equal(m.progress.intervalSeconds, 2);
     assert.equal(m.limits.maxDownloadBytes, 1000);
     assert.equal(m.limits.buildTimeoutSeconds, 60);
+    assert.equal(m.limits.minBytesPerSecond, 32 * 1024, "the default throughput rule");
+    assert.equal(m.limits.throughputWindowSeconds, 60);
     // Served once: a second agent with the same URL is refused, with the original's wording.
     await assert.rejects(completeManifest(await readManifestFile(path)), (e: unknown) => {
       assert.ok(e instanceof ManifestLoadError);
@@ -132,7 +134,7 @@ describe("manifest", () => {
     assert.deepEqual(m.source, DEFAULT_SOURCE_POLICY, "no [source] section: the default policy");
   });
 
-  it("reads the source policy from [source], and refuses a bad allow-list entry", () => {
+  it("reads the source policy from [source] and the throughput rule from [limits]; refuses a bad allow-list entry", () => {
     const raw = normalize(JSON.parse(JSON.stringify(FULL)));
     raw.source = { allow_private: "False", allow: "mirror.lan:8080,10.9.0.0/16" };
     const m = validateManifest(raw);
@@ -140,6 +142,11 @@ describe("manifest", () => {
     assert.deepEqual(
       m.source.allow.map((r) => r.text),
       ["mirror.lan:8080", "10.9.0.0/16"],
+    );
+    raw.limits = { min_bytes_per_second: "1000", throughput_window_seconds: "0.5" };
+    assert.deepEqual(
+      [validateManifest(raw).limits.minBytesPerSecond, validateManifest(raw).limits.throughputWindowSeconds],
+      [1000, 0.5],
     );
     raw.source = { allow: "10.0.0.0/99" };
     assert.throws(

@@ -72,6 +72,13 @@ export const ConfigSchema = Type.Object(
       default: 21474836480,
       description: "Largest source the agent downloads (sent in the manifest).",
     }),
+    minDownloadBytesPerSecond: Type.Integer({
+      minimum: 0,
+      default: 32768,
+      description:
+        "A source connection averaging less over a window is dropped and resumed (3 times in a row at most, then the build fails download_too_slow); sent in the manifest. 0 = off.",
+    }),
+    downloadWindowSeconds: Seconds(60, "The window of minDownloadBytesPerSecond."),
     sourceAllowPrivate: Type.Boolean({
       default: true,
       description:

@@ -4,13 +4,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { LOOPBACK_NETWORKS, parseSourcePolicy } from "@icaas/source-policy";
 import { AgentError } from "../errors.ts";
-import { type SourceServer, startSourceServer } from "../testing/source-server.ts";
+import { LOOPBACK_SOURCE_POLICY, type SourceServer, startSourceServer } from "../testing/source-server.ts";
 import { download } from "./download.ts";
-
-/** The source server runs on loopback, which the default source policy refuses: allowed here, on purpose. */
-const LOOPBACK_SOURCES = parseSourcePolicy({ allow: [...LOOPBACK_NETWORKS] });
 
 describe("download", () => {
   let dir: string;
@@ -42,7 +38,7 @@ describe("download", () => {
       url: `${src.url}/images/bitnami-foo.zip`,
       destDir: await out("plain"),
       maxBytes: 1 << 30,
-      policy: LOOPBACK_SOURCES,
+      policy: LOOPBACK_SOURCE_POLICY,
       onProgress: (done) => seen.push(done),
     });
     assert.equal(r.fileName, "bitnami-foo.zip");
@@ -60,7 +56,7 @@ describe("download", () => {
       url: `${src.url}/go`,
       destDir: await out("redir"),
       maxBytes: 1 << 30,
-      policy: LOOPBACK_SOURCES,
+      policy: LOOPBACK_SOURCE_POLICY,
     });
     assert.equal(r.fileName, "disk.qcow2");
     assert.equal(r.finalUrl, `${src.url}/real/disk.qcow2`);
@@ -74,7 +70,7 @@ describe("download", () => {
       url: `${src.url}/drop.zip`,
       destDir: await out("drop"),
       maxBytes: 1 << 30,
-      policy: LOOPBACK_SOURCES,
+      policy: LOOPBACK_SOURCE_POLICY,
       log: (l) => lines.push(l),
       ...fast,
     });
@@ -94,7 +90,7 @@ describe("download", () => {
       url: `${src.url}/small.bin`,
       destDir: await out("small"),
       maxBytes: 1 << 30,
-      policy: LOOPBACK_SOURCES,
+      policy: LOOPBACK_SOURCE_POLICY,
       ...fast,
     });
     assert.deepEqual(await readFile(r.path), data.subarray(0, 12_345));
@@ -108,7 +104,7 @@ describe("download", () => {
       url: `${src.url}/norange.bin`,
       destDir: await out("norange"),
       maxBytes: 1 << 30,
-      policy: LOOPBACK_SOURCES,
+      policy: LOOPBACK_SOURCE_POLICY,
       ...fast,
     });
     assert.deepEqual(await readFile(r.path), data);
@@ -121,7 +117,7 @@ describe("download", () => {
       url: `${src.url}/chunked.bin`,
       destDir: await out("chunked"),
       maxBytes: 1 << 30,
-      policy: LOOPBACK_SOURCES,
+      policy: LOOPBACK_SOURCE_POLICY,
     });
     assert.equal(r.fileName, "named_by_server.img");
     assert.equal(r.bytes, data.length);
@@ -134,7 +130,7 @@ describe("download", () => {
         url: `${src.url}/missing.zip`,
         destDir: await out("404"),
         maxBytes: 1 << 30,
-        policy: LOOPBACK_SOURCES,
+        policy: LOOPBACK_SOURCE_POLICY,
         ...fast,
       }),
       (e: unknown) => e instanceof AgentError && e.code === "download_not_found" && e.step === "download",
@@ -151,7 +147,7 @@ describe("download", () => {
           url: `${src.url}${path}`,
           destDir: await out("cap"),
           maxBytes: 1_000_000,
-          policy: LOOPBACK_SOURCES,
+          policy: LOOPBACK_SOURCE_POLICY,
         }),
         (e: unknown) =>
           e instanceof AgentError && e.code === "download_too_large" && /1000000 bytes/.test(e.message),
@@ -166,7 +162,7 @@ describe("download", () => {
       url: `${src.url}/sum.bin`,
       destDir: await out("sum"),
       maxBytes: 1 << 30,
-      policy: LOOPBACK_SOURCES,
+      policy: LOOPBACK_SOURCE_POLICY,
       checksum: { algorithm: "sha256", hex: good },
     });
     assert.equal(r.sha256, good);
@@ -175,7 +171,7 @@ describe("download", () => {
       url: `${src.url}/sum.bin`,
       destDir: await out("md5"),
       maxBytes: 1 << 30,
-      policy: LOOPBACK_SOURCES,
+      policy: LOOPBACK_SOURCE_POLICY,
       checksum: { algorithm: "md5", hex: md5 },
     });
     await assert.rejects(
@@ -183,7 +179,7 @@ describe("download", () => {
         url: `${src.url}/sum.bin`,
         destDir: await out("badsum"),
         maxBytes: 1 << 30,
-        policy: LOOPBACK_SOURCES,
+        policy: LOOPBACK_SOURCE_POLICY,
         checksum: { algorithm: "sha256", hex: "0".repeat(64) },
       }),
       (e: unknown) => e instanceof AgentError && e.code === "checksum_mismatch" && e.message.includes(good),
@@ -196,7 +192,7 @@ describe("download", () => {
         url: "http://127.0.0.1:1/x.zip",
         destDir: await out("refused"),
         maxBytes: 1 << 30,
-        policy: LOOPBACK_SOURCES,
+        policy: LOOPBACK_SOURCE_POLICY,
         retries: 2,
         ...fast,
       }),
@@ -215,7 +211,7 @@ describe("download", () => {
         url: `${src.url}/slow.bin`,
         destDir: await out("abort"),
         maxBytes: 1 << 30,
-        policy: LOOPBACK_SOURCES,
+        policy: LOOPBACK_SOURCE_POLICY,
         signal: controller.signal,
       }),
       (e: unknown) => e instanceof AgentError && e.code === "stopped",

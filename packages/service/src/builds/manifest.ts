@@ -12,6 +12,8 @@ export interface ManifestSettings {
   progressHeuristic: number;
   progressIntervalSeconds: number;
   maxDownloadBytes?: number;
+  minDownloadBytesPerSecond: number;
+  downloadWindowSeconds: number;
   buildTimeoutSeconds: number;
   /** Where the source may point; the agent judges every address it connects to by it. */
   sourcePolicy: SourcePolicy;
@@ -52,6 +54,8 @@ export function buildManifest(
       limits: {
         ...(settings.maxDownloadBytes ? { max_download_bytes: settings.maxDownloadBytes } : {}),
         build_timeout_seconds: settings.buildTimeoutSeconds,
+        min_bytes_per_second: settings.minDownloadBytesPerSecond,
+        throughput_window_seconds: settings.downloadWindowSeconds,
       },
     },
   };

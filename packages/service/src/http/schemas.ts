@@ -242,6 +242,8 @@ export const ManifestSchema = Type.Object({
       Type.Object({
         max_download_bytes: Type.Optional(Type.Number()),
         build_timeout_seconds: Type.Optional(Type.Number()),
+        min_bytes_per_second: Type.Optional(Type.Number()),
+        throughput_window_seconds: Type.Optional(Type.Number()),
       }),
     ),
   }),

@@ -84,6 +84,8 @@ export async function agentRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           progressHeuristic: ctx.config.progressHeuristic,
           progressIntervalSeconds: ctx.config.progressIntervalSeconds,
           maxDownloadBytes: ctx.config.maxDownloadBytes,
+          minDownloadBytesPerSecond: ctx.config.minDownloadBytesPerSecond,
+          downloadWindowSeconds: ctx.config.downloadWindowSeconds,
           buildTimeoutSeconds: ctx.config.buildTimeoutSeconds,
           sourcePolicy,
         },
