@@ -69,6 +69,12 @@ export const errors = {
       "invalid_characters",
       `Invalid value for parameter '${parameter}': must not contain control characters (${codePoint})`,
     ),
+  sourceRefused: (reason: string) =>
+    new ApiError(
+      400,
+      "source_refused",
+      `${reason}. Give a public URL, or ask the operator to allow-list an on-premises mirror`,
+    ),
   tooManyBuilds: (max: number) =>
     new ApiError(403, "too_many_builds", `Too many active builds: at most ${max} may be CREATING at once`),
   idempotencyKeyReused: define(

@@ -240,10 +240,18 @@ export const ManifestSchema = Type.Object({
       object: Type.String(),
       account: Type.Optional(Type.String()),
     }),
+    source: Type.Optional(
+      Type.Object({
+        allow_private: Type.String({ description: "True or False: private addresses may be fetched." }),
+        allow: Type.String({ description: "Comma-separated allow-list: hosts, addresses, CIDRs, :port." }),
+      }),
+    ),
     limits: Type.Optional(
       Type.Object({
         max_download_bytes: Type.Optional(Type.Number()),
         build_timeout_seconds: Type.Optional(Type.Number()),
+        min_bytes_per_second: Type.Optional(Type.Number()),
+        throughput_window_seconds: Type.Optional(Type.Number()),
       }),
     ),
   }),

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from "fastify";
 import { findControlCharacter } from "../builds/control-characters.ts";
 import { resolveLocations } from "../builds/locations.ts";
+import { checkSourcePolicy, sourcePolicyOf } from "../builds/source-policy.ts";
 import { srcSyntaxProblem } from "../builds/validate-src.ts";
 import { buildJsonText, buildSummaryText } from "../builds/view.ts";
 import type { ServiceContext } from "../context.ts";
@@ -116,6 +117,7 @@ const idNotFound = (validation: FastifySchemaValidationError[], context: string 
 
 /** Registers the user routes; every one needs `X-Auth-Token`. */
 export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  const sourcePolicy = sourcePolicyOf(ctx.config);
   app.decorateRequest("user", null);
   app.decorateRequest("userToken", null);
   app.addHook("onRequest", async (request) => {
@@ -165,6 +167,7 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       if (control) throw errors.invalidCharacters(control.path, control.codePoint);
       const srcProblem = srcSyntaxProblem(input.src);
       if (srcProblem) throw errors.invalidParameter("build.src", srcProblem);
+      checkSourcePolicy(sourcePolicy, input.src);
       ctx.createLimiter.take(user.uuid);
       const key = header(request, "idempotency-key");
       const nonce = randomToken(32);

@@ -588,7 +588,14 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
         assert.equal(m.service.insecure, "False");
         assert.deepEqual(m.synnefo, { url: h.cloud.authUrl, token: USER_A.token });
         assert.deepEqual(m.log, { container: "icaas", object: `manifest-${b.id}.log` });
-        assert.deepEqual(m.limits, { max_download_bytes: 21474836480, build_timeout_seconds: 7200 });
+        assert.deepEqual(m.limits, {
+          max_download_bytes: 21474836480,
+          build_timeout_seconds: 7200,
+          min_bytes_per_second: 32768,
+          throughput_window_seconds: 60,
+        });
+        // The harness allow-lists loopback for its test sources.
+        assert.deepEqual(m.source, { allow_private: "True", allow: "127.0.0.0/8,::1/128" });
         assert.equal((await get(b.id)).body.build.status_details.details, "Agent booted normally");
         const second = await call(url);
         assert.equal(second.status, 403);
