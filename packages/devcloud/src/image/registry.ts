@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DevcloudContext } from "../context.ts";
 import { badRequest, forbidden, itemNotFound } from "../fault.ts";
-import type { ImageParams } from "./headers.ts";
+import { type ImageParams, unquote } from "./headers.ts";
 import {
   imageToDict,
   isImage,
@@ -213,14 +213,8 @@ export function splitUrl(url: string): { account: string; container: string; nam
   }
   t.push(rest);
   if (t[0] !== "pithos:" || t.length !== 5) return undefined;
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
-  return { account: decode(t[2] ?? ""), container: decode(t[3] ?? ""), name: decode(t[4] ?? "") };
+  // Each part is unquoted exactly once, as `urllib.unquote` does (a stray `%` stays a `%`).
+  return { account: unquote(t[2] ?? ""), container: unquote(t[3] ?? ""), name: unquote(t[4] ?? "") };
 }
 
 /** `validate_fields` (note `STORE_TYPES = ('pithos')` is a string, so Plankton tests a substring). */
