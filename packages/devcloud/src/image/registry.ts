@@ -1,6 +1,7 @@
 /** @module registry — Plankton's backend: images are Pithos objects with metadata in their "plankton" domain. */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { MAX_PROPERTY_VALUE_LENGTH } from "@icaas/synnefo";
 import type { DevcloudContext } from "../context.ts";
 import { badRequest, forbidden, itemNotFound } from "../fault.ts";
 import { type ImageParams, unquote } from "./headers.ts";
@@ -16,7 +17,7 @@ import { canRead, type ObjectStorePort, objectStore, type StoredObjectView } fro
 const DOMAIN = "plankton";
 /** `MAX_META_KEY_LENGTH` (128 − len("plankton") − len("property:")) and `MAX_META_VALUE_LENGTH`. */
 const MAX_KEY = 111;
-const MAX_VALUE = 256;
+const MAX_VALUE = MAX_PROPERTY_VALUE_LENGTH;
 const DISK_FORMATS = ["diskdump", "extdump", "ntfsdump"];
 const CONTAINER_FORMATS = ["aki", "ari", "ami", "bare", "ovf"];
 const UPDATE_FIELDS = new Set([
