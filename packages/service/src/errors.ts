@@ -63,6 +63,12 @@ export const errors = {
     new ApiError(400, "location_field_missing", `"${field}" field missing from parameter: "${parameter}"`),
   invalidParameter: (parameter: string, reason: string) =>
     new ApiError(400, "invalid_parameter", `Invalid value for parameter '${parameter}': ${reason}`),
+  accountNotYours: (parameter: string, own: string) =>
+    new ApiError(
+      400,
+      "account_not_yours",
+      `Invalid value for parameter '${parameter}': must be your own account (${own}) or left out`,
+    ),
   tooManyBuilds: (max: number) =>
     new ApiError(403, "too_many_builds", `Too many active builds: at most ${max} may be CREATING at once`),
   idempotencyKeyReused: define(

@@ -1,6 +1,6 @@
 /** @module routes/builds — the user API: create, list, show, cancel and delete builds. */
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from "fastify";
-import { resolveLocations } from "../builds/locations.ts";
+import { checkAccounts, resolveLocations } from "../builds/locations.ts";
 import { buildJsonText, buildSummaryText } from "../builds/view.ts";
 import type { ServiceContext } from "../context.ts";
 import { SEAL } from "../context.ts";
@@ -155,8 +155,9 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
     async (request, reply) => {
       const user = request.user!;
-      ctx.createLimiter.take(user.uuid);
       const input = (request.body as CreateBuildBody).build;
+      checkAccounts(user.uuid, input);
+      ctx.createLimiter.take(user.uuid);
       const key = header(request, "idempotency-key");
       const nonce = randomToken(32);
       const sealedToken = ctx.box.encrypt(request.userToken!, SEAL.userToken);
