@@ -8,6 +8,7 @@ import type { DevcloudContext, ServiceFactory, ServiceModule } from "./context.t
 import { Fault } from "./fault.ts";
 import { readJson, sendEmpty, sendFault, sendJson } from "./http-util.ts";
 import { Counters, type FaultSettings, Injection, type ServiceName } from "./injection.ts";
+import { releaseProfile, type SynnefoRelease } from "./release.ts";
 import { Router } from "./router.ts";
 import { SERVICE_FACTORIES } from "./services.ts";
 import { UserDirectory } from "./users.ts";
@@ -28,6 +29,8 @@ export interface Devcloud {
   url: string;
   /** Astakos' identity endpoint: `${url}/identity/v2.0`. */
   authUrl: string;
+  /** The Synnefo release it plays (`config.synnefo`, default `0.16`). */
+  release: SynnefoRelease;
   port: number;
   counters: Counters;
   injection: Injection;
@@ -52,6 +55,7 @@ export async function startDevcloud(options: DevcloudOptions): Promise<Devcloud>
   let baseUrl = "";
   const ctx: DevcloudContext = {
     config,
+    release: releaseProfile(config.synnefo),
     dataDir: options.dataDir,
     publicUrl: () => baseUrl,
     users: new UserDirectory(config.users),
@@ -91,6 +95,7 @@ export async function startDevcloud(options: DevcloudOptions): Promise<Devcloud>
   return {
     url: baseUrl,
     authUrl: `${baseUrl}/identity/v2.0`,
+    release: ctx.release.release,
     port,
     counters,
     injection,

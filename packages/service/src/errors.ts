@@ -75,6 +75,12 @@ export const errors = {
       "source_refused",
       `${reason}. Give a public URL, or ask the operator to allow-list an on-premises mirror`,
     ),
+  accountNotYours: (parameter: string, own: string) =>
+    new ApiError(
+      400,
+      "account_not_yours",
+      `Invalid value for parameter '${parameter}': must be your own account (${own}) or left out`,
+    ),
   tooManyBuilds: (max: number) =>
     new ApiError(403, "too_many_builds", `Too many active builds: at most ${max} may be CREATING at once`),
   idempotencyKeyReused: define(

@@ -1,7 +1,7 @@
 /** @module routes/builds — the user API: create, list, show, cancel and delete builds. */
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from "fastify";
 import { findControlCharacter } from "../builds/control-characters.ts";
-import { resolveLocations } from "../builds/locations.ts";
+import { checkAccounts, resolveLocations } from "../builds/locations.ts";
 import { checkSourcePolicy, sourcePolicyOf } from "../builds/source-policy.ts";
 import { srcSyntaxProblem } from "../builds/validate-src.ts";
 import { buildJsonText, buildSummaryText } from "../builds/view.ts";
@@ -168,6 +168,7 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       const srcProblem = srcSyntaxProblem(input.src);
       if (srcProblem) throw errors.invalidParameter("build.src", srcProblem);
       checkSourcePolicy(sourcePolicy, input.src);
+      checkAccounts(user.uuid, input);
       ctx.createLimiter.take(user.uuid);
       const key = header(request, "idempotency-key");
       const nonce = randomToken(32);

@@ -141,6 +141,20 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
         await vmDeleted(b.id);
       });
 
+      it("refuses an image or log account other than the user's own with 400 account_not_yours, storing nothing", async () => {
+        const before = (await call(`${api}/builds`, { token: USER_A.token })).body.builds.length;
+        for (const field of ["image", "log"] as const) {
+          const res = await create({ name: "x", src: SRC, [field]: { account: USER_B.uuid } });
+          assert.equal(res.status, 400, field);
+          assert.equal(res.body.code, "account_not_yours");
+          assert.equal(
+            res.body.message,
+            `Invalid value for parameter 'build.${field}.account': must be your own account (${USER_A.uuid}) or left out`,
+          );
+        }
+        assert.equal((await call(`${api}/builds`, { token: USER_A.token })).body.builds.length, before);
+      });
+
       it("creates the agent VM with the user's token, the manifest URL and the marker (test_create_image)", async () => {
         const res = await create({
           name: "Ελληνικό όνομα ☃",
