@@ -2,13 +2,14 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import { makeBitnamiZip } from "@icaas/agent/testing";
 import { buildTestDisk } from "@icaas/imageprep/testing";
 import {
   alive,
   api,
   createBuild,
+  describeEachRelease,
   type Pipeline,
   serverOf,
   startPipeline,
@@ -16,12 +17,12 @@ import {
   waitVmGone,
 } from "./pipeline-harness.ts";
 
-describe("e2e: cancel during download", () => {
+describeEachRelease("e2e: cancel during download", (synnefo) => {
   let p: Pipeline;
   let url: string;
 
   before(async () => {
-    p = await startPipeline();
+    p = await startPipeline({ synnefo });
     // 8 MiB of random data and a 1 MiB/s source: the download lasts about 8 seconds.
     const disk = await buildTestDisk({
       path: join(p.dir, "source.raw"),

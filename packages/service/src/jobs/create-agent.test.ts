@@ -17,8 +17,8 @@ describe("agent VM jobs", () => {
 
   before(async () => {
     // The runner is off: the test runs the jobs by hand, after faking a crash. VMs stay in BUILD for a
-    // second, during which Cyclades refuses to delete them (409).
-    h = await startHarness({ service: { jobsEnabled: false }, cloud: { bootSeconds: 1 } });
+    // few seconds, during which Cyclades refuses to delete them (409).
+    h = await startHarness({ service: { jobsEnabled: false }, cloud: { bootSeconds: 2 } });
     compute = new CycladesCompute({ authUrl: h.cloud.authUrl, timeoutMs: 5000 });
   });
   after(async () => h.close());
