@@ -110,36 +110,45 @@ function run(command: string, args: string[]): Promise<void> {
   });
 }
 
+/** The source's layout; only the default (ext4 on msdos) is implemented by the builder so far. */
+export interface SourceVariant {
+  fs?: "ext4";
+  table?: "msdos";
+}
+
 /**
  * The test source, built now (as root, about a minute with a warm debootstrap cache, three without)
  * unless this version of the builder made it before. Concurrent callers wait for one build.
  */
 export async function ensureBootableSource(
-  options: { cacheRoot?: string; bootCheck?: boolean } = {},
+  options: { cacheRoot?: string; bootCheck?: boolean; variant?: SourceVariant } = {},
 ): Promise<BootableSource> {
   const cacheRoot = options.cacheRoot ?? sourceCacheRoot();
+  const fs = options.variant?.fs ?? "ext4";
+  const table = options.variant?.table ?? "msdos";
   const key = builderHash();
-  const dir = join(cacheRoot, key);
+  const dir = join(cacheRoot, `${key}-${fs}-${table}`);
   const zip = join(dir, "source.zip");
   const manifestPath = join(dir, "source.manifest.json");
   if (!existsSync(zip)) {
     if (process.getuid?.() !== 0) throw new Error("building the bootable test source needs root");
     await mkdir(dir, { recursive: true });
     const builder = BUILDER_FILES[0] as string;
-    const flags = options.bootCheck ? "--boot-check" : "";
+    const flags = [...(options.bootCheck ? ["--boot-check"] : []), "--fs", fs, "--table", table];
     // Under the lock, a build that finished meanwhile is not repeated.
     await run("flock", [
       join(cacheRoot, ".lock"),
       "sh",
       "-c",
-      `test -f "$1" || exec bash "$2" ${flags} "$1"`,
+      'zip=$1; shift; test -f "$zip" || exec bash "$@" "$zip"',
       "sh",
       zip,
       builder,
+      ...flags,
     ]);
     // Sources of older builders are never used again.
     for (const name of readdirSync(cacheRoot)) {
-      if (name !== key && /^[0-9a-f]{16}$/.test(name))
+      if (/^[0-9a-f]{16}(-|$)/.test(name) && !name.startsWith(`${key}-`))
         rmSync(join(cacheRoot, name), { recursive: true, force: true });
     }
   }
