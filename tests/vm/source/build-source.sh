@@ -196,8 +196,19 @@ raw="$work/disk.raw"
 debian_disk_write "$root" "$raw" "$DISK_MIB"
 raw_allocated_mib=$(debian_disk_allocated_mib "$raw")
 
+# Every recorded secret must really be on the disk, or a test that finds none in a published image
+# would prove nothing.
+{
+  jq -r '.marker' "$markers_json"
+  jq -r '.privateKeyLines[], .marker' "$host_keys_json"
+  echo "$password_hash"
+} | sort -u >"$work/secrets.txt"
+grep -a -o -F -f "$work/secrets.txt" "$raw" | sort -u >"$work/found.txt" || true
+missing=$(comm -23 "$work/secrets.txt" "$work/found.txt")
+[ -z "$missing" ] || debian_disk_die "secrets not found on the built disk: $missing"
+
 if [ "$boot_check" = yes ]; then
-  debian_disk_boot_check "$raw" raw 300 "${out_zip%.zip}.boot.log" || {
+  debian_disk_boot_check "$raw" raw 300 "${out_zip%.zip}.boot.log" >/dev/null || {
     tail -n 40 "${out_zip%.zip}.boot.log" >&2
     debian_disk_die "the source did not reach a login prompt"
   }
