@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -99,6 +99,21 @@ export function builderHash(): string {
   return hash.digest("hex").slice(0, 16);
 }
 
+/** A source unused this long belongs to an older builder nobody runs any more. */
+const STALE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Deletes other builders' sources left untouched for a day. Younger ones stay: another checkout
+ * (a worktree, a branch) on another version of the builder may be using them right now.
+ */
+function removeStaleSources(cacheRoot: string, key: string): void {
+  for (const name of readdirSync(cacheRoot)) {
+    if (!/^[0-9a-f]{16}(-|$)/.test(name) || name.startsWith(`${key}-`)) continue;
+    const path = join(cacheRoot, name);
+    if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
+  }
+}
+
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     // The builder's progress goes to stderr: stdout belongs to the test runner.
@@ -146,12 +161,10 @@ export async function ensureBootableSource(
       builder,
       ...flags,
     ]);
-    // Sources of older builders are never used again.
-    for (const name of readdirSync(cacheRoot)) {
-      if (/^[0-9a-f]{16}(-|$)/.test(name) && !name.startsWith(`${key}-`))
-        rmSync(join(cacheRoot, name), { recursive: true, force: true });
-    }
+    removeStaleSources(cacheRoot, key);
   }
+  // Marks the source as in use (removeStaleSources goes by the directory's age).
+  utimesSync(dir, new Date(), new Date());
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as SourceManifest;
   return { zip, manifestPath, manifest };
 }
