@@ -64,7 +64,7 @@ const WRITE_BATCH = 1 << 20;
  * `download_too_slow` (connections under `throughput` over a window, `slowRetries` times in a row).
  *
  * @example
- * const r = await download({ url, destDir: work, maxBytes: 20 * 2 ** 30, signal });
+ * const r = await download({ url, destDir: work, maxBytes: 20 * 2 ** 30, policy: manifest.source, signal });
  */
 export async function download(options: DownloadOptions): Promise<DownloadResult> {
   const { signal, maxBytes } = options;
