@@ -11,7 +11,12 @@ export {
   type WalkEntry,
   withExtFs,
 } from "./ext-fs.ts";
-export { type FirstBootAction, renderFirstBootScript } from "./first-boot.ts";
+export {
+  FIRST_BOOT_PREFIX,
+  FIRST_BOOT_STATE,
+  type FirstBootAction,
+  renderFirstBootScript,
+} from "./first-boot-script.ts";
 export { type FreeBlockReport, verifyFreeBlocksZero } from "./free-blocks.ts";
 export { type FilesystemInfo, type FilesystemType, probeFilesystem } from "./fs-probe.ts";
 export {
