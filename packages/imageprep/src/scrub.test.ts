@@ -11,7 +11,7 @@ import { freeBlockRanges, verifyFreeBlocksZero } from "./free-blocks.ts";
 import { prepareImage } from "./prepare.ts";
 import { runTool } from "./run-tool.ts";
 import { shrinkImage } from "./shrink.ts";
-import { buildTestDisk } from "./testing/index.ts";
+import { buildTestDisk, guestCat, guestStat } from "./testing/index.ts";
 
 /** Which markers of `names` occur in the whole file (holes read as zeros). */
 async function markersIn(path: string, id: string, names: string[]): Promise<string[]> {
@@ -93,6 +93,44 @@ describe("the scrub guarantee: deleted and emptied files leave no byte in the pu
       }
     }
   }
+
+  it("inline data: small deleted or emptied files do not stay in their freed inodes; hard links keep theirs", async () => {
+    const id = `SCRUB${randomBytes(6).toString("hex").toUpperCase()}`;
+    const path = join(dir, "inline.raw");
+    const disk = await buildTestDisk({
+      path,
+      swap: false,
+      features: "inline_data",
+      extraFiles: {
+        "/home/admin/.ssh/authorized_keys": `ssh-ed25519 AAAA ${id}-authkeys a@b\n`,
+        "/root/.bash_history": `ls\n${id}-history\n`,
+        "/var/log/syslog": `${id}-syslog\n`,
+        "/tmp/note": `${id}-tmp\n`,
+        "/etc/keep.conf": `${id}-kept\n`,
+      },
+    });
+    // A hard link under /tmp to a file that stays: removing the link must not empty the file.
+    await runTool("debugfs", [
+      "-w",
+      "-R",
+      "ln /etc/keep.conf /tmp/keep-link",
+      `${path}?offset=${disk.rootOffset}`,
+    ]);
+    await runTool("debugfs", [
+      "-w",
+      "-R",
+      "sif /etc/keep.conf links_count 2",
+      `${path}?offset=${disk.rootOffset}`,
+    ]);
+    const names = ["authkeys", "history", "syslog", "tmp"];
+    assert.deepEqual(await markersIn(path, id, names), names);
+    await prepareImage(path);
+    assert.deepEqual(await markersIn(path, id, names), []);
+    // (debugfs cat prints an inline file's whole inode area: NULs after the content.)
+    const kept = (await guestCat(path, disk.rootOffset, "/etc/keep.conf")) ?? "";
+    assert.equal(kept.replace(/\0+$/, ""), `${id}-kept\n`);
+    assert.equal((await guestStat(path, disk.rootOffset, "/etc/keep.conf"))?.size, `${id}-kept\n`.length);
+  });
 
   it("a directory optimised in the same e2fsck run no longer stops the discard", async () => {
     // The reported defect in its smallest form: a bare filesystem, a key and most of a big
