@@ -1,6 +1,6 @@
 /** @module tasks/types — the shape of a preparation task, its context and its result. */
 import type { ExtFs } from "../ext-fs.ts";
-import type { FirstBootAction } from "../first-boot.ts";
+import type { FirstBootAction } from "../first-boot-script.ts";
 import type { Inspection, OsInfo } from "../inspect.ts";
 
 export type ParamValue = string | number | string[];
