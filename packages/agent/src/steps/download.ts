@@ -207,6 +207,8 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
           batch.push(chunk);
           batchBytes += chunk.length;
         }
+        // Progress counts what arrived: on a slow link a write batch takes seconds to fill.
+        options.onProgress?.(have + batchBytes, total);
         if (batchBytes >= WRITE_BATCH) await flush();
       }
       const dropped = tap.error;
