@@ -57,6 +57,7 @@ describe("download", () => {
       url: `${src.url}/fine-progress.img`,
       destDir: await out("fine"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCE_POLICY,
       onProgress: (done) => seen.push(done),
     });
     assert.ok(
