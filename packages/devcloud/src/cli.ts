@@ -3,7 +3,8 @@
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DRIVER_NAMES } from "./compute/driver.ts";
 import { DEMO_TOKEN, type DevcloudConfig, loadConfig } from "./config.ts";
 import { type Devcloud, startDevcloud } from "./server.ts";
 
@@ -16,6 +17,8 @@ export interface CliOptions {
   config?: string;
   /** The command agent-image VMs run, as one shell-like string; overrides the config's `agent.command`. */
   agentCommand?: string;
+  /** `process` or `qemu`; overrides the config's `computeDriver`. */
+  computeDriver?: "process" | "qemu";
 }
 
 /**
@@ -61,6 +64,7 @@ export async function runDevcloud(options: CliOptions): Promise<{ cloud: Devclou
     if (command.length === 0) throw new Error("--agent-command is empty");
     config.agent = { ...config.agent, command };
   }
+  if (options.computeDriver) config.computeDriver = options.computeDriver;
   const cloud = await startDevcloud({
     dataDir: resolve(options.data),
     config,
@@ -81,6 +85,7 @@ export function banner(cloud: Devcloud, config: DevcloudConfig, dataDir: string)
       : `  users:      ${config.users.length} from the config file (tokens not shown)`,
     `  data:       ${resolve(dataDir)}`,
     `  agent:      ${config.agent ? config.agent.command.join(" ") : "none (agent-image VMs run nothing)"}`,
+    `  VMs:        ${config.computeDriver === "qemu" ? "QEMU (qemu driver)" : "processes (process driver)"}`,
   ].join("\n");
 }
 
@@ -101,6 +106,12 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     .option("--data <dir>", "directory for blocks, objects and VMs (kept across restarts)", "./devcloud-data")
     .option("--config <file>", "JSON config: users, flavors, images, agent, networks, bootSeconds")
     .option("--agent-command <command>", 'what agent-image VMs run, e.g. "node agent.js --root {root}"')
+    .addOption(
+      new Option(
+        "--compute-driver <driver>",
+        "what a VM is: process (default) or qemu (a booted disk)",
+      ).choices([...DRIVER_NAMES]),
+    )
     .parse(argv);
   const options = program.opts<CliOptions>();
   const { cloud, config } = await runDevcloud(options);

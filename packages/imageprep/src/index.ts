@@ -6,13 +6,14 @@ export {
   type DirEntry,
   type ExtFs,
   type ExtStat,
+  normalizeGuestPath,
   type Ownership,
   openExtFs,
   type WalkEntry,
   withExtFs,
 } from "./ext-fs.ts";
 export { type FirstBootAction, renderFirstBootScript } from "./first-boot.ts";
-export { type FilesystemInfo, type FilesystemType, probeFilesystem } from "./fs-probe.ts";
+export { type FilesystemInfo, type FilesystemType, isExt, probeFilesystem } from "./fs-probe.ts";
 export {
   type InspectedPartition,
   type Inspection,
@@ -29,6 +30,8 @@ export {
   readPartitionTable,
 } from "./partitions.ts";
 export { type PrepareOptions, type PrepareResult, type Progress, prepareImage } from "./prepare.ts";
+export { type RunToolOptions, runTool, type ToolResult } from "./run-tool.ts";
 export { type ShrinkOptions, type ShrinkResult, shrinkImage } from "./shrink.ts";
 export { listTasks, resolveParams, selectTasks, type TaskInfo } from "./tasks/index.ts";
 export type { ParamValue, TaskParam, TaskResult } from "./tasks/types.ts";
+export { type PasswdEntry, parsePasswd } from "./users.ts";
