@@ -26,6 +26,8 @@ export interface DevFlavor {
   ram: number;
   disk: number;
   diskTemplate?: string;
+  /** The compute driver of servers of this flavor; default the config's `computeDriver`. */
+  driver?: "process" | "qemu";
 }
 
 export interface DevImage {

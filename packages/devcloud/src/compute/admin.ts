@@ -32,7 +32,7 @@ export function computeAdminRouter(ctx: DevcloudContext, servers: ServerManager)
           process: s.process ?? null,
           ports: s.ports ?? {},
           consoleLog: paths.console,
-          ...servers.driver.describe(s),
+          ...servers.driverOf(s).describe(s),
         };
       });
       sendJson(res, 200, { servers: list });

@@ -1,7 +1,7 @@
 /** @module compute — Cyclades (`/compute/v2.0`): servers on a compute driver (processes or QEMU), flavors, images. */
 import type { DevcloudContext, ServiceModule } from "../context.ts";
 import { computeAdminRouter } from "./admin.ts";
-import type { ComputeDriver } from "./driver.ts";
+import type { ComputeDriver, DriverName } from "./driver.ts";
 import { ImageCatalog } from "./images.ts";
 import { ProcessDriver } from "./process/driver.ts";
 import { QemuDriver } from "./qemu/driver.ts";
@@ -21,8 +21,8 @@ export interface ComputeModule extends ServiceModule {
 }
 
 export function computeService(ctx: DevcloudContext): ComputeModule {
-  const makeDriver = (changed: () => void): ComputeDriver =>
-    ctx.config.computeDriver === "qemu" ? new QemuDriver(ctx, changed) : new ProcessDriver(ctx, changed);
+  const makeDriver = (name: DriverName, changed: () => void): ComputeDriver =>
+    name === "qemu" ? new QemuDriver(ctx, changed) : new ProcessDriver(ctx, changed);
   const servers = new ServerManager(ctx, makeDriver);
   const images = new ImageCatalog(ctx);
   return {

@@ -2,7 +2,13 @@
 import type { DevFlavor, DevUser } from "../config.ts";
 import type { DevcloudContext } from "../context.ts";
 import { badRequest, Fault, itemNotFound } from "../fault.ts";
-import { type ComputeDriver, consoleLine, type PersonalityEntry, vmPaths } from "./driver.ts";
+import {
+  type ComputeDriver,
+  consoleLine,
+  type DriverName,
+  type PersonalityEntry,
+  vmPaths,
+} from "./driver.ts";
 import type { BootImage } from "./images.ts";
 import { type OperState, type ServerRecord, ServerStore } from "./server-store.ts";
 
@@ -31,18 +37,31 @@ export interface ComputeUsage {
 
 export class ServerManager {
   readonly store: ServerStore;
-  readonly driver: ComputeDriver;
+  readonly #drivers = new Map<DriverName, ComputeDriver>();
+  readonly #makeDriver: (name: DriverName, changed: () => void) => ComputeDriver;
   readonly #ctx: DevcloudContext;
   readonly #timers = new Map<number, NodeJS.Timeout>();
   readonly #pending = new Set<Promise<unknown>>();
   #closed = false;
 
-  constructor(ctx: DevcloudContext, makeDriver: (changed: () => void) => ComputeDriver) {
+  constructor(ctx: DevcloudContext, makeDriver: (name: DriverName, changed: () => void) => ComputeDriver) {
     this.#ctx = ctx;
     this.store = new ServerStore(ctx.dataDir);
-    this.driver = makeDriver(() => {
-      if (!this.#closed) this.store.save();
-    });
+    this.#makeDriver = makeDriver;
+  }
+
+  /** The driver of a server: the one that made it (older records: process). */
+  driverOf(server: ServerRecord): ComputeDriver {
+    return this.#driver((server.driver as DriverName | undefined) ?? "process");
+  }
+
+  #driver(name: DriverName): ComputeDriver {
+    let driver = this.#drivers.get(name);
+    if (!driver) {
+      driver = this.#makeDriver(name, () => this.#saveIfOpen());
+      this.#drivers.set(name, driver);
+    }
+    return driver;
   }
 
   /**
@@ -55,11 +74,11 @@ export class ServerManager {
     for (const server of this.store.servers.values()) {
       if (!server.deleted && server.operstate === "BUILD" && server.deployed === false) {
         this.#error(server, "the devcloud restarted while the disk was being deployed");
-        await this.driver.destroy(server);
+        await this.driverOf(server).destroy(server);
         continue;
       }
       try {
-        await this.driver.recover(server);
+        await this.driverOf(server).recover(server);
       } catch (error) {
         this.#error(server, `cannot recover the VM after a restart: ${(error as Error).message}`);
         continue;
@@ -92,7 +111,8 @@ export class ServerManager {
       updated: now,
       bootAt: now + bootSeconds * 1000,
       agent: input.image.agent && this.#ctx.config.agent !== undefined,
-      driver: this.driver.name,
+      // A flavor may name its own driver, as a Cyclades flavor's disk template picks a Ganeti backend.
+      driver: input.flavor.driver ?? this.#ctx.config.computeDriver ?? "process",
       deployed: false,
     };
     this.store.servers.set(id, server);
@@ -105,18 +125,20 @@ export class ServerManager {
       adminPass: input.adminPass,
     };
     this.#track(
-      this.driver.deploy(server, request).then(
-        () => {
-          server.deployed = true;
-          // A server deleted while its disk was written: nothing powered it off, but the disk must go.
-          if (server.deleted) return this.driver.destroy(server);
-          if (this.#closed) return;
-          this.store.save();
-          this.#scheduleBoot(server);
-        },
-        // snf-image fails the build when it cannot deploy the image or inject a file; the VM ends in ERROR.
-        (error: Error) => this.#error(server, `cannot deploy the image: ${error.message}`),
-      ),
+      this.driverOf(server)
+        .deploy(server, request)
+        .then(
+          () => {
+            server.deployed = true;
+            // A server deleted while its disk was written: nothing powered it off, but the disk must go.
+            if (server.deleted) return this.driverOf(server).destroy(server);
+            if (this.#closed) return;
+            this.store.save();
+            this.#scheduleBoot(server);
+          },
+          // snf-image fails the build when it cannot deploy the image or inject a file; the VM ends in ERROR.
+          (error: Error) => this.#error(server, `cannot deploy the image: ${error.message}`),
+        ),
     );
     return server;
   }
@@ -152,10 +174,11 @@ export class ServerManager {
     server.updated = Date.now();
     this.store.save();
     this.#ctx.counters.add("compute.serversDeleted");
+    const driver = this.driverOf(server);
     this.#track(
-      this.driver
+      driver
         .powerOff(server)
-        .then(() => this.driver.destroy(server))
+        .then(() => driver.destroy(server))
         .then(() => this.#saveIfOpen()),
     );
   }
@@ -177,7 +200,7 @@ export class ServerManager {
     server.operstate = next;
     server.updated = Date.now();
     this.store.save();
-    const stop = name === "START" ? Promise.resolve() : this.driver.powerOff(server);
+    const stop = name === "START" ? Promise.resolve() : this.driverOf(server).powerOff(server);
     this.#track(
       stop.then(async () => {
         if (next === "STARTED" && !server.deleted && server.operstate === "STARTED" && !this.#closed)
@@ -191,7 +214,7 @@ export class ServerManager {
   async kill(id: number): Promise<boolean> {
     const server = this.store.servers.get(id);
     if (!server) throw itemNotFound("Server not found.");
-    const killed = await this.driver.kill(server);
+    const killed = await this.driverOf(server).kill(server);
     this.#saveIfOpen();
     return killed;
   }
@@ -220,9 +243,9 @@ export class ServerManager {
   async close(): Promise<void> {
     this.#closed = true;
     for (const id of [...this.#timers.keys()]) this.#clearBoot(id);
-    const stops = [...this.store.servers.values()].map((s) => this.driver.powerOff(s));
+    const stops = [...this.store.servers.values()].map((s) => this.driverOf(s).powerOff(s));
     await Promise.allSettled([...stops, ...this.#pending]);
-    await this.driver.close?.();
+    for (const driver of this.#drivers.values()) await driver.close?.();
     this.store.save();
   }
 
@@ -255,7 +278,7 @@ export class ServerManager {
   /** Powers a VM on; a VM that cannot run ends in ERROR. */
   async #powerOn(server: ServerRecord): Promise<boolean> {
     try {
-      await this.driver.powerOn(server);
+      await this.driverOf(server).powerOn(server);
       return true;
     } catch (error) {
       if (!server.deleted) this.#error(server, `cannot power the VM on: ${(error as Error).message}`);
