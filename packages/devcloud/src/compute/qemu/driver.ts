@@ -53,7 +53,10 @@ export class QemuDriver implements ComputeDriver {
       log(`diskdump: ${written} bytes of image ${request.image.id} copied to ${paths.disk}`);
       await deployDisk(paths.disk, {
         sizeBytes: request.flavor.disk * 2 ** 30,
-        properties: request.image.metadata,
+        // snf-image sees them as SNF_IMAGE_PROPERTY_<NAME>; Plankton keeps them in lower case.
+        properties: Object.fromEntries(
+          Object.entries(request.image.metadata).map(([k, v]) => [k.toUpperCase(), v]),
+        ),
         personality: request.personality,
         password: request.adminPass,
         log,
