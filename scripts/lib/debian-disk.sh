@@ -1,0 +1,288 @@
+# shellcheck shell=bash
+# debian-disk.sh — builds bootable Debian 12 raw disks from Debian's packages, as root on a Debian 12
+# host, without loop devices or mounts on the host: debootstrap into a directory (cached), configure
+# it, then mkfs.ext4 -d writes the filesystem straight into the disk file at the partition's offset,
+# and GRUB's boot.img + core.img go into the MBR and the gap before partition 1.
+#
+# Source it, then:
+#   debian_disk_host_tools                       # apt-get installs what is missing
+#   debian_disk_rootfs DIR PKG...                # debootstrap bookworm (+PKGs), cached by package list
+#   debian_disk_configure DIR HOSTNAME           # fstab by UUID, serial console, DHCP, GRUB config
+#   debian_disk_slim DIR                         # no docs, no apt lists or caches, fewer kernel modules
+#   debian_disk_write DIR OUT.raw SIZE_MIB       # partition, filesystem, boot loader
+#   debian_disk_chroot DIR CMD...                # runs CMD in DIR with /proc /sys /dev, always unmounted
+#
+# Environment: ICAAS_DEBOOTSTRAP_CACHE (default /var/cache/icaas/debootstrap), DEBIAN_MIRROR
+# (default http://deb.debian.org/debian), DEBIAN_DISK_FS (ext4; the only one so far),
+# DEBIAN_DISK_TABLE (msdos; the only one so far), DEBIAN_DISK_NET (hotplug or auto: see
+# debian_disk_network).
+
+DEBIAN_SUITE=bookworm
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+DEBIAN_DISK_CACHE=${ICAAS_DEBOOTSTRAP_CACHE:-/var/cache/icaas/debootstrap}
+DEBIAN_DISK_FS=${DEBIAN_DISK_FS:-ext4}
+DEBIAN_DISK_TABLE=${DEBIAN_DISK_TABLE:-msdos}
+# Bumped when what the cached rootfs holds changes for the same package list.
+DEBIAN_DISK_CACHE_VERSION=1
+# Where partition 1 starts: 1 MiB, as every partitioning tool does; GRUB's core.img lives before it.
+DEBIAN_DISK_PART_START_MIB=1
+# What every disk gets: an init, a kernel, and DHCP through ifupdown.
+DEBIAN_DISK_BASE_PACKAGES=(systemd-sysv udev kmod linux-image-amd64 ifupdown isc-dhcp-client iproute2 netbase procps)
+
+debian_disk_log() { printf '[debian-disk %s] %s\n' "$(date +%T)" "$*" >&2; }
+debian_disk_die() {
+  debian_disk_log "error: $*"
+  exit 1
+}
+
+# Installs the host tools this library uses (Debian package names), only those missing.
+debian_disk_host_tools() {
+  local -A need=([debootstrap]=debootstrap [mkfs.ext4]=e2fsprogs [sfdisk]=fdisk [qemu-img]=qemu-utils
+    [grub-mkimage]=grub-common [zstd]=zstd [unshare]=util-linux [zip]=zip [jq]=jq
+    [qemu-system-x86_64]=qemu-system-x86 [ssh-keygen]=openssh-client)
+  local missing=() cmd
+  for cmd in "${!need[@]}"; do command -v "$cmd" >/dev/null || missing+=("${need[$cmd]}"); done
+  [ -f /usr/lib/grub/i386-pc/boot.img ] || missing+=(grub-pc-bin)
+  if [ ${#missing[@]} -gt 0 ]; then
+    debian_disk_log "installing host packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# Runs CMD inside ROOT with /proc, /sys and /dev mounted in a private mount namespace: the mounts
+# vanish with the namespace however CMD ends, so nothing stays mounted on the host.
+debian_disk_chroot() {
+  local root=$1
+  shift
+  unshare --mount --propagation private -- /bin/sh -ec '
+    root=$1; shift
+    mount -t proc proc "$root/proc"
+    mount -t sysfs sysfs "$root/sys"
+    mount --rbind /dev "$root/dev"
+    exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+      DEBIAN_FRONTEND=noninteractive "$@"
+  ' sh "$root" "$@"
+}
+
+# Fills the empty directory DIR with a minbase debootstrap of bookworm plus the base packages and
+# PKGs. The result is cached as a tarball keyed by suite, mirror and the sorted package list.
+debian_disk_rootfs() {
+  local dir=$1
+  shift
+  local pkgs key tarball
+  pkgs=$(printf '%s\n' "${DEBIAN_DISK_BASE_PACKAGES[@]}" "$@" | sort -u | paste -sd, -)
+  key=$(printf '%s|%s|%s|%s' "$DEBIAN_DISK_CACHE_VERSION" "$DEBIAN_SUITE" "$DEBIAN_MIRROR" "$pkgs" |
+    sha256sum | cut -c1-16)
+  tarball="$DEBIAN_DISK_CACHE/$DEBIAN_SUITE-$key.tar.zst"
+  mkdir -p "$DEBIAN_DISK_CACHE" "$dir"
+  # One builder at a time per cache: a second waits, then finds the tarball.
+  exec {lock}>"$DEBIAN_DISK_CACHE/.lock-$key"
+  flock "$lock"
+  if [ ! -f "$tarball" ]; then
+    local work="$DEBIAN_DISK_CACHE/.work-$key" started=$SECONDS
+    rm -rf "$work"
+    debian_disk_log "debootstrap $DEBIAN_SUITE (minbase + $pkgs) from $DEBIAN_MIRROR"
+    # debootstrap mounts /proc and /sys in the target itself: a private namespace drops them even if it fails.
+    if ! unshare --mount --propagation private -- debootstrap --variant=minbase --include="$pkgs" \
+      "$DEBIAN_SUITE" "$work" "$DEBIAN_MIRROR" >"$DEBIAN_DISK_CACHE/.log-$key" 2>&1; then
+      tail -n 30 "$DEBIAN_DISK_CACHE/.log-$key" >&2
+      rm -rf "$work"
+      debian_disk_die "debootstrap failed (log: $DEBIAN_DISK_CACHE/.log-$key)"
+    fi
+    debian_disk_log "debootstrap took $((SECONDS - started)) s; caching $tarball"
+    tar --numeric-owner --xattrs --xattrs-include='*' -C "$work" -cf - . | zstd -q -T0 -3 -o "$tarball.part"
+    mv "$tarball.part" "$tarball"
+    rm -rf "$work"
+  else
+    debian_disk_log "debootstrap cache hit: $tarball"
+  fi
+  flock -u "$lock"
+  exec {lock}>&-
+  zstd -q -dc "$tarball" | tar --numeric-owner --xattrs --xattrs-include='*' -C "$dir" -xf -
+}
+
+# The installed kernel's version (the newest, if several).
+debian_disk_kernel_version() {
+  find "$1/boot" -maxdepth 1 -name 'vmlinuz-*' -printf '%f\n' | sed 's/^vmlinuz-//' | sort -V | tail -n 1
+}
+
+# Configures DIR to boot from partition 1 of a virtio/SCSI/IDE disk: the filesystem UUID (chosen
+# now, given to mkfs later), fstab, hostname, DHCP on the first NIC, consoles on tty0 and ttyS0,
+# and the GRUB configuration.
+debian_disk_configure() {
+  local root=$1 hostname=$2 uuid kver
+  uuid=$(cat /proc/sys/kernel/random/uuid)
+  kver=$(debian_disk_kernel_version "$root")
+  [ -n "$kver" ] || debian_disk_die "no kernel in $root/boot"
+  echo "$uuid" >"$root/.debian-disk-uuid"
+
+  printf 'UUID=%s / %s errors=remount-ro 0 1\n' "$uuid" "$DEBIAN_DISK_FS" >"$root/etc/fstab"
+  echo "$hostname" >"$root/etc/hostname"
+  printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$hostname" >"$root/etc/hosts"
+
+  debian_disk_network "$root" "${DEBIAN_DISK_NET:-hotplug}"
+
+  # A login prompt on the serial console too (the getty generator adds it only for console= on the
+  # command line, which image preparation may remove).
+  mkdir -p "$root/etc/systemd/system/getty.target.wants"
+  ln -sfn /lib/systemd/system/serial-getty@.service \
+    "$root/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"
+
+  # The kernel and initrd symlinks in / follow kernel upgrades, so grub.cfg needs no regeneration.
+  ln -sfn "boot/vmlinuz-$kver" "$root/vmlinuz"
+  ln -sfn "boot/initrd.img-$kver" "$root/initrd.img"
+  local cmdline="console=tty0 console=ttyS0,115200"
+  cat >"$root/etc/default/grub" <<EOF
+GRUB_DEFAULT=0
+GRUB_TIMEOUT=1
+GRUB_DISTRIBUTOR=Debian
+GRUB_CMDLINE_LINUX_DEFAULT=""
+GRUB_CMDLINE_LINUX="$cmdline"
+GRUB_TERMINAL="console serial"
+GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
+EOF
+  mkdir -p "$root/boot/grub/i386-pc"
+  cp /usr/lib/grub/i386-pc/*.mod /usr/lib/grub/i386-pc/*.lst "$root/boot/grub/i386-pc/"
+  cat >"$root/boot/grub/grub.cfg" <<EOF
+set default=0
+set timeout=1
+serial --unit=0 --speed=115200
+terminal_input console serial
+terminal_output console serial
+insmod part_msdos
+insmod ext2
+insmod gzio
+search --no-floppy --fs-uuid --set=root $uuid
+menuentry 'Debian GNU/Linux 12' {
+	linux /vmlinuz root=UUID=$uuid ro $cmdline
+	initrd /initrd.img
+}
+EOF
+}
+
+# DHCP on the first NIC, whatever its name (en* with predictable names, eth* with net.ifnames=0 or
+# old udev rules), through ifupdown; neither systemd-networkd nor netplan is involved. STYLE:
+#   hotplug  as Debian's cloud images: a udev rule writes `allow-hotplug NIC` + `iface NIC inet dhcp`
+#            into /run/network/interfaces.d for the first NIC to appear; ifupdown's own udev hook
+#            then brings it up. network-online.target may come before the lease (as on those images).
+#   auto     `auto /en*/1=dhcp /eth*/1=dhcp`: networking.service itself waits for the lease, so
+#            network-online.target means a configured network. (ifupdown matches such patterns in
+#            `auto` lines only: its hotplug hook asks `ifquery --allow hotplug -l NIC`, which never
+#            matches a pattern.)
+debian_disk_network() {
+  local root=$1 style=$2
+  mkdir -p "$root/etc/network/interfaces.d"
+  {
+    printf '# The loopback network interface\nauto lo\niface lo inet loopback\n\n'
+    case $style in
+      hotplug) printf '# The first NIC, configured when it appears (%s).\nsource /run/network/interfaces.d/*\n' \
+        /etc/udev/rules.d/75-icaas-first-nic.rules ;;
+      auto) printf '# DHCP on the first network interface, whatever its name.\nauto /en*/1=dhcp /eth*/1=dhcp\niface dhcp inet dhcp\n' ;;
+      *) debian_disk_die "network style $style: use hotplug or auto" ;;
+    esac
+    printf '\nsource /etc/network/interfaces.d/*\n'
+  } >"$root/etc/network/interfaces"
+  [ "$style" = hotplug ] || return 0
+  # Ordered before ifupdown's 80-ifupdown.rules, which runs `ifup` for allow-hotplug NICs.
+  cat >"$root/etc/udev/rules.d/75-icaas-first-nic.rules" <<'EOF'
+SUBSYSTEM=="net", ACTION=="add", KERNEL=="en*|eth*", RUN+="/usr/lib/icaas/first-nic-dhcp"
+EOF
+  mkdir -p "$root/usr/lib/icaas"
+  cat >"$root/usr/lib/icaas/first-nic-dhcp" <<'EOF'
+#!/bin/sh
+# Run by udev for a new NIC: writes ifupdown's configuration for it (DHCP, allow-hotplug) unless
+# another NIC has one. $INTERFACE is the NIC's final name (RUN programs run after renaming).
+set -e
+dir=/run/network/interfaces.d
+mkdir -p "$dir"
+for f in "$dir"/*; do [ -e "$f" ] && [ "$f" != "$dir/$INTERFACE" ] && exit 0; done
+printf 'allow-hotplug %s\niface %s inet dhcp\n' "$INTERFACE" "$INTERFACE" >"$dir/$INTERFACE"
+EOF
+  chmod 0755 "$root/usr/lib/icaas/first-nic-dhcp"
+}
+
+# Makes DIR small: no documentation, manuals or foreign locales (now and for later installs), no
+# apt lists or package caches, no kernel modules for hardware a VM never has.
+debian_disk_slim() {
+  local root=$1 kver
+  cat >"$root/etc/dpkg/dpkg.cfg.d/01-icaas-nodoc" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+EOF
+  find "$root/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete 2>/dev/null || true
+  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
+  rm -rf "$root"/usr/share/man/* "$root"/usr/share/info/* "$root/var/cache/debconf/"*-old
+  find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + 2>/dev/null || true
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
+  kver=$(debian_disk_kernel_version "$root")
+  local mods="$root/lib/modules/$kver/kernel"
+  rm -rf "$mods/drivers/gpu" "$mods/drivers/media" "$mods/drivers/net/wireless" "$mods/drivers/infiniband" \
+    "$mods/drivers/staging" "$mods/drivers/bluetooth" "$mods/drivers/iio" "$mods/drivers/isdn" \
+    "$mods/drivers/video/fbdev" "$mods/sound" "$mods/net/bluetooth" "$mods/net/wireless" "$mods/net/mac80211"
+  debian_disk_chroot "$root" depmod -a "$kver"
+  # The initrd was made with every module present; remake it so it does not carry the removed ones.
+  debian_disk_chroot "$root" update-initramfs -u -k "$kver" >/dev/null
+  rm -f "$root/boot/initrd.img-$kver.old-dkms"
+}
+
+# Writes DIR as a raw disk OUT of SIZE_MIB MiB: one partition (DEBIAN_DISK_TABLE) holding a
+# DEBIAN_DISK_FS filesystem, GRUB in the MBR. Only the blocks the files use are allocated.
+debian_disk_write() {
+  local root=$1 out=$2 size_mib=$3 uuid
+  [ "$DEBIAN_DISK_TABLE" = msdos ] || debian_disk_die "partition table $DEBIAN_DISK_TABLE: not implemented"
+  [ "$DEBIAN_DISK_FS" = ext4 ] || debian_disk_die "filesystem $DEBIAN_DISK_FS: not implemented"
+  uuid=$(cat "$root/.debian-disk-uuid") || debian_disk_die "run debian_disk_configure first"
+  rm -f "$root/.debian-disk-uuid" "$out"
+  truncate -s "${size_mib}M" "$out"
+  printf 'label: dos\nstart=%sMiB, type=83, bootable\n' "$DEBIAN_DISK_PART_START_MIB" | sfdisk -q "$out"
+  local part_mib=$((size_mib - DEBIAN_DISK_PART_START_MIB))
+  # mke2fs writes straight into the disk file at the partition's offset, populated from DIR.
+  mkfs.ext4 -q -F -L root -U "$uuid" -d "$root" -E "offset=$((DEBIAN_DISK_PART_START_MIB * 1048576))" \
+    "$out" "${part_mib}M"
+  debian_disk_install_grub "$out"
+}
+
+# GRUB for BIOS without grub-install (which needs partition block devices): boot.img in the MBR's
+# first 440 bytes (its defaults load core.img from sector 1), core.img in the gap before partition 1
+# (grub-mkimage fills in its own length), modules and grub.cfg already in /boot/grub.
+debian_disk_install_grub() {
+  local out=$1 core
+  core=$(mktemp)
+  grub-mkimage -O i386-pc -o "$core" -p '(hd0,msdos1)/boot/grub' biosdisk part_msdos ext2
+  [ "$(stat -c %s "$core")" -lt $((DEBIAN_DISK_PART_START_MIB * 1048576 - 512)) ] ||
+    debian_disk_die "GRUB core.img does not fit before partition 1"
+  dd if=/usr/lib/grub/i386-pc/boot.img of="$out" bs=440 count=1 conv=notrunc status=none
+  dd if="$core" of="$out" bs=512 seek=1 conv=notrunc status=none
+  rm -f "$core"
+}
+
+# Allocated size of FILE in MiB (what a sparse raw disk really takes).
+debian_disk_allocated_mib() { echo $(($(stat -c '%b * %B' "$1") / 1048576)); }
+
+# Boots DISK (FORMAT raw, vmdk, ...) under QEMU with TCG, as a cloud would (virtio disk and NIC,
+# DHCP from user networking), without writing to it, until the serial console (copied to LOG) shows
+# a login prompt; fails after TIMEOUT seconds. QEMU is always killed. Prints the seconds it took.
+debian_disk_boot_check() {
+  local disk=$1 format=$2 timeout=$3 log=$4
+  (
+    : >"$log"
+    qemu-system-x86_64 -accel tcg -m 1024 -display none -monitor none -serial "file:$log" \
+      -drive "file=$disk,if=virtio,format=$format,snapshot=on" \
+      -netdev user,id=n0 -device virtio-net-pci,netdev=n0 &
+    qemu=$!
+    trap 'kill "$qemu" 2>/dev/null; wait "$qemu" 2>/dev/null' EXIT
+    start=$SECONDS
+    while ! grep -q 'login:' "$log"; do
+      kill -0 "$qemu" 2>/dev/null || { debian_disk_log "QEMU exited before a login prompt"; exit 1; }
+      [ $((SECONDS - start)) -lt "$timeout" ] || { debian_disk_log "no login prompt after $timeout s"; exit 1; }
+      sleep 1
+    done
+    debian_disk_log "login prompt on the serial console after $((SECONDS - start)) s"
+    echo $((SECONDS - start))
+  )
+}

@@ -1,0 +1,148 @@
+/**
+ * @module bootable-source — the bootable, Bitnami-like Debian 12 test source (build-source.sh), built
+ * once per version of its builder and cached: a second call, in this run or the next, is instant.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The builder and the library it sources: a change to either makes a new source. */
+export const BUILDER_FILES = [
+  join(here, "build-source.sh"),
+  join(here, "../../../scripts/lib/debian-disk.sh"),
+];
+
+/** A secret that preparation must remove: `marker` is written in the file at `path`. */
+export interface SourceMarker {
+  name: string;
+  marker: string;
+  path: string;
+}
+
+/** An SSH host key made at build time; a published image must hold none of its private bytes. */
+export interface SourceHostKey {
+  type: "rsa" | "ecdsa" | "ed25519";
+  path: string;
+  marker: string;
+  /** `SHA256:…`, as `ssh-keygen -l -E sha256` prints it. */
+  fingerprint: string;
+  publicKey: string;
+  /** The private key file's base64 body, its lines joined. */
+  privateKeyBase64: string;
+  /** The same body as the file's lines (each a string to search a disk for). */
+  privateKeyLines: string[];
+}
+
+/** What build-source.sh writes beside the zip (see tests/vm/README.md). */
+export interface SourceManifest {
+  name: string;
+  zip: string;
+  /** The VMDK's path inside the zip. */
+  vmdk: string;
+  os: { family: "linux"; distro: "debian"; version: string; kernel: string; hostname: string };
+  disk: {
+    virtualBytes: number;
+    rawAllocatedMiB: number;
+    vmdkBytes: number;
+    table: "msdos";
+    bootloader: string;
+    partitions: Array<{
+      number: number;
+      startBytes: number;
+      sizeBytes: number;
+      fsType: string;
+      fsUuid: string;
+      label: string;
+      mountpoint: string;
+      populatedBy: string;
+    }>;
+  };
+  users: Array<{
+    name: string;
+    uid: number;
+    password?: string;
+    passwordHash?: string;
+    sudo?: boolean;
+    locked?: boolean;
+    /** The private half of the key in the user's authorized_keys (OpenSSH format). */
+    authorizedKeyPrivate?: string;
+  }>;
+  machineId: string;
+  persistentNetRules: { path: string; mac: string };
+  bitnami: { title: string; sshdNotToBeRun: string; changePasswordScript: string; welcome: string };
+  markers: SourceMarker[];
+  hostKeys: SourceHostKey[];
+  builtAt: string;
+  buildSeconds: number;
+}
+
+export interface BootableSource {
+  /** The Bitnami-style zip: `<name>/<name>.vmdk` (streamOptimized), `.ovf`, `.mf`. */
+  zip: string;
+  manifestPath: string;
+  manifest: SourceManifest;
+}
+
+/** Where built sources are kept: $ICAAS_VM_SOURCE_CACHE, else /var/cache/icaas/vm-source. */
+export function sourceCacheRoot(): string {
+  return process.env.ICAAS_VM_SOURCE_CACHE ?? "/var/cache/icaas/vm-source";
+}
+
+/** The content hash of the builder: the cache key of the source it makes. */
+export function builderHash(): string {
+  const hash = createHash("sha256");
+  for (const file of BUILDER_FILES) hash.update(readFileSync(file));
+  return hash.digest("hex").slice(0, 16);
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // The builder's progress goes to stderr: stdout belongs to the test runner.
+    const child = spawn(command, args, { stdio: ["ignore", 2, 2] });
+    child.on("error", reject);
+    child.on("exit", (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} failed (${signal ?? code})`)),
+    );
+  });
+}
+
+/**
+ * The test source, built now (as root, about a minute with a warm debootstrap cache, three without)
+ * unless this version of the builder made it before. Concurrent callers wait for one build.
+ */
+export async function ensureBootableSource(
+  options: { cacheRoot?: string; bootCheck?: boolean } = {},
+): Promise<BootableSource> {
+  const cacheRoot = options.cacheRoot ?? sourceCacheRoot();
+  const key = builderHash();
+  const dir = join(cacheRoot, key);
+  const zip = join(dir, "source.zip");
+  const manifestPath = join(dir, "source.manifest.json");
+  if (!existsSync(zip)) {
+    if (process.getuid?.() !== 0) throw new Error("building the bootable test source needs root");
+    await mkdir(dir, { recursive: true });
+    const builder = BUILDER_FILES[0] as string;
+    const flags = options.bootCheck ? "--boot-check" : "";
+    // Under the lock, a build that finished meanwhile is not repeated.
+    await run("flock", [
+      join(cacheRoot, ".lock"),
+      "sh",
+      "-c",
+      `test -f "$1" || exec bash "$2" ${flags} "$1"`,
+      "sh",
+      zip,
+      builder,
+    ]);
+    // Sources of older builders are never used again.
+    for (const name of readdirSync(cacheRoot)) {
+      if (name !== key && /^[0-9a-f]{16}$/.test(name))
+        rmSync(join(cacheRoot, name), { recursive: true, force: true });
+    }
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as SourceManifest;
+  return { zip, manifestPath, manifest };
+}
