@@ -3,13 +3,20 @@
  * first boot, host keys, machine-id, the DHCP lease, failed units. Shared by the boot test and
  * `scripts/boot-test-image.ts`.
  */
+import {
+  FIRST_BOOT_LOG,
+  FIRST_BOOT_SCRIPT,
+  FIRST_BOOT_UNIT,
+  FIRST_BOOT_WANTS,
+} from "../../packages/imageprep/src/first-boot.ts";
 import type { Guest } from "./guest-ssh.ts";
 
-/** Where the image preparation's first-boot script logs, and the words it logs (see packages/imageprep). */
+/** Where the image preparation's first-boot script logs, and the words it logs (packages/imageprep/src/first-boot.ts). */
 export const FIRST_BOOT = {
-  script: "/usr/local/sbin/icaas-first-boot",
-  unit: "/etc/systemd/system/icaas-first-boot.service",
-  log: "/var/log/icaas-first-boot.log",
+  script: FIRST_BOOT_SCRIPT,
+  unit: FIRST_BOOT_UNIT,
+  wants: FIRST_BOOT_WANTS,
+  log: FIRST_BOOT_LOG,
   /** Every line of the script's own starts with this. */
   prefix: "icaas-first-boot:",
   start: /icaas-first-boot: start$/,
@@ -48,7 +55,7 @@ export async function guestFacts(g: Guest): Promise<GuestFacts> {
     "echo '## failed'; systemctl --failed --no-legend --plain | awk '{print $1}'",
     `echo '## journal'; journalctl --no-pager -o short-monotonic | grep -E '${JOURNAL_FAILURES.source}' || true`,
     `echo '## firstboot'; cat ${FIRST_BOOT.log} 2>/dev/null || true`,
-    `echo '## leftovers'; for f in ${FIRST_BOOT.script} ${FIRST_BOOT.unit} /etc/systemd/system/multi-user.target.wants/icaas-first-boot.service; do [ -e "$f" ] && echo "$f"; done; true`,
+    `echo '## leftovers'; for f in ${FIRST_BOOT.script} ${FIRST_BOOT.unit} ${FIRST_BOOT.wants}; do [ -e "$f" ] && echo "$f"; done; true`,
     "echo '## sshd'; systemctl is-active ssh || true",
   ].join("\n");
   const out = await g.must(script);

@@ -115,6 +115,7 @@ describe("the qemu compute driver", () => {
     const again = await adminServer(cloud.url, id);
     assert.equal(again.status, "ACTIVE");
     assert.ok(again.pid && again.pid !== first.pid && isAlive(again.pid), "powered on again");
+    assert.equal(again.ports.ssh, first.ports.ssh, "the VM keeps its SSH port");
     assert.match(await consoleOf(cloud.url, id), /taken back|starting QEMU/);
 
     // DELETE: powered off (ACPI, then killed after the grace period), the disk removed.

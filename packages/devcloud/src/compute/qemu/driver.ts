@@ -88,7 +88,7 @@ export class QemuDriver implements ComputeDriver {
     if (already) return this.#attach(server, already);
     this.#accel ??= chooseAccel(this.#ctx.config.qemu ?? {});
     const accel = await this.#accel;
-    const sshPort = await freePort();
+    const sshPort = await freePort(server.ports?.ssh);
     const settings = this.#ctx.config.qemu ?? {};
     const argv = qemuArgv(
       {

@@ -80,12 +80,26 @@ export function qemuArgv(m: QemuMachine, paths: QemuPaths): string[] {
   ];
 }
 
-/** A free TCP port on 127.0.0.1 (asked of the kernel, then released for QEMU to take). */
-export function freePort(): Promise<number> {
+/**
+ * A free TCP port on 127.0.0.1 (asked of the kernel, then released for QEMU to take): `wanted` when it
+ * is free (a VM keeps its SSH port across reboots), else any.
+ */
+export async function freePort(wanted?: number): Promise<number> {
+  if (wanted) {
+    try {
+      return await listenOnce(wanted);
+    } catch {
+      // Taken meanwhile: any other will do.
+    }
+  }
+  return listenOnce(0);
+}
+
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(port, "127.0.0.1", () => {
       const address = server.address();
       server.close(() =>
         typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
