@@ -69,10 +69,12 @@ export async function writeSparse(target: string, chunks: AsyncIterable<Buffer>)
   return pos;
 }
 
+const ZEROS = Buffer.alloc(64 * 1024);
+
 function isZero(buf: Buffer): boolean {
-  for (let i = 0; i < buf.length; i += 8192) {
-    const piece = buf.subarray(i, Math.min(buf.length, i + 8192));
-    if (!piece.equals(Buffer.alloc(piece.length))) return false;
+  for (let i = 0; i < buf.length; i += ZEROS.length) {
+    const piece = buf.subarray(i, Math.min(buf.length, i + ZEROS.length));
+    if (!piece.equals(ZEROS.subarray(0, piece.length))) return false;
   }
   return true;
 }
