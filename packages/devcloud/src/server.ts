@@ -96,11 +96,18 @@ export async function startDevcloud(options: DevcloudOptions): Promise<Devcloud>
     injection,
     modules,
     async close() {
-      for (const module of [...modules.values()].reverse()) await module.close?.();
+      // Compute first: its VMs' agents still talk to Pithos and the rest while they stop (SIGTERM).
+      const order = [...modules.values()].reverse().sort((a, b) => rank(a) - rank(b));
+      for (const module of order) await module.close?.();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Modules that run clients of the others close before them. */
+function rank(module: ServiceModule): number {
+  return module.name === "compute" ? 0 : 1;
 }
 
 async function handle(
