@@ -34,6 +34,12 @@ export function imageprepFailure(error: unknown, step: StepName, fallback: Agent
   });
 }
 
+/**
+ * Tasks the agent runs beyond snf-image-creator's defaults. An image ICaaS publishes is used by other
+ * people, so the builder's local mailboxes (cron output, system notices) go with the other user data.
+ */
+export const EXTRA_TASKS: readonly string[] = ["cleanup-mail"];
+
 export const prepareStep: StepDefinition = {
   name: "prepare",
   details: "Preparing image (locking accounts, removing secrets, first-boot tasks)...",
@@ -44,6 +50,7 @@ export const prepareStep: StepDefinition = {
     try {
       const result = await prepareImage(state.raw!, {
         description,
+        enable: [...EXTRA_TASKS],
         signal: ctx.signal,
         log: (line) => ctx.log.info(`prepare: ${line}`),
       });
