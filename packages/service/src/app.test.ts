@@ -1,5 +1,6 @@
 /** @module app.test — the web UI at `/`, and logs that never carry a token or a nonce. */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { connect } from "node:net";
@@ -8,7 +9,15 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { createLogger, redactUrl } from "./logger.ts";
-import { actAsAgent, call, type Harness, startHarness, USER_A, vmDeleted } from "./testing/harness.ts";
+import {
+  actAsAgent,
+  call,
+  type Harness,
+  startHarness,
+  USER_A,
+  vmDeleted,
+  waitFor,
+} from "./testing/harness.ts";
 
 /** A request with the path sent as is (fetch would normalise `..` and refuse a bad `%`). */
 function rawRequest(
@@ -175,6 +184,50 @@ describe("the service application", () => {
       message: "The request is not valid HTTP",
       status: 400,
       code: "bad_request",
+    });
+  });
+
+  it("answers a request that arrives while the service stops with 503 in the same shape", async () => {
+    const extra = await h.startService({ dataDir: mkdtempSync(join(tmpdir(), "icaas-closing-")) });
+    const url = new URL(extra.url);
+    const socket = connect(Number(url.port), url.hostname);
+    await once(socket, "connect");
+    let answer = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (c: string) => {
+      answer += c;
+    });
+    const ended = once(socket, "close");
+    // A request whose body is still to come keeps the connection busy while the service closes; the
+    // one pipelined behind it arrives after the close began. "100 Continue" says the first was read.
+    socket.write(
+      `POST /icaas/builds HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${USER_A.token}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n`,
+    );
+    await waitFor("the first request to be read", async () => answer.includes("100 Continue"), 10_000, 10);
+    const closed = extra.close();
+    await waitFor(
+      "the service to stop listening",
+      () =>
+        fetch(`${extra.url}/icaas/health`).then(
+          () => false,
+          () => true,
+        ),
+      10_000,
+      10,
+    );
+    socket.end("{}GET /icaas/health HTTP/1.1\r\nHost: x\r\n\r\n");
+    await ended;
+    await closed;
+    const bodies = answer
+      .split(/HTTP\/1\.1 /)
+      .filter((r) => r !== "" && !r.startsWith("100 "))
+      .map((r) => ({ status: Number(r.slice(0, 3)), body: r.slice(r.indexOf("\r\n\r\n") + 4) }));
+    const refused = bodies.find((b) => b.status === 503);
+    assert.ok(refused, `a 503 for the late request: ${answer}`);
+    assert.deepEqual(JSON.parse(refused.body), {
+      message: "Service unavailable, retry later",
+      status: 503,
+      code: "service_unavailable",
     });
   });
 

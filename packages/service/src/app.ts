@@ -4,7 +4,12 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { ServiceContext } from "./context.ts";
 import { installJsonBodyParser } from "./http/body-parser.ts";
-import { clientErrorHandler, frameworkErrors, installErrorHandler } from "./http/error-handler.ts";
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  installClosingAnswer,
+  installErrorHandler,
+} from "./http/error-handler.ts";
 import { BuildSchema, ErrorBody } from "./http/schemas.ts";
 import { defaultWebDir, installStatic } from "./http/static.ts";
 import { redactUrl } from "./logger.ts";
@@ -27,7 +32,8 @@ export async function buildApp(ctx: ServiceContext, logger: Logger): Promise<Fas
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: ctx.config.trustProxy,
     bodyLimit: ctx.config.bodyLimitBytes,
-    return503OnClosing: true,
+    // installClosingAnswer answers requests that arrive while closing, in the API's error shape.
+    return503OnClosing: false,
     // Errors met before any route runs get the same {message, status, code} answer as the rest.
     frameworkErrors,
     clientErrorHandler,
@@ -38,6 +44,7 @@ export async function buildApp(ctx: ServiceContext, logger: Logger): Promise<Fas
 
   installJsonBodyParser(app, ctx.config.bodyLimitBytes);
   installErrorHandler(app);
+  installClosingAnswer(app);
 
   await app.register(swagger, {
     openapi: {

@@ -86,12 +86,32 @@ export function toApiError(error: unknown, request: FastifyRequest): ApiError {
 function answer(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const api = toApiError(error, request);
   if (api.status >= 500 && !(error instanceof ApiError)) request.log.error({ err: error }, "request failed");
-  reply.code(api.status).headers(api.headers).send(api.toJSON());
+  // Sent as text: a route's own schema for that status (health's 503) must not reshape an error.
+  reply
+    .code(api.status)
+    .headers(api.headers)
+    .type("application/json; charset=utf-8")
+    .send(JSON.stringify(api.toJSON()));
 }
 
 /** Installs the error handler. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => answer(error, request, reply));
+}
+
+/**
+ * Requests that arrive on an open connection while the service stops (Fastify's
+ * `return503OnClosing` would answer them in its own shape): 503 in ours, and the connection closed.
+ * Install before the routes, so this hook runs first.
+ */
+export function installClosingAnswer(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async () => {
+    if (closing) throw errors.unavailable({ connection: "close" });
+  });
 }
 
 /**
