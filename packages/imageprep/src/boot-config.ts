@@ -1,5 +1,5 @@
 /** @module boot-config — edits boot loader files (GRUB 1/2, syslinux, /etc/default/grub) the way snf-image-creator does. */
-import type { ExtFs } from "./ext-fs.ts";
+import type { GuestFs } from "./guest-fs/contract.ts";
 
 export const GRUB1_CONFIGS = ["/boot/grub/menu.lst", "/etc/grub.conf"];
 export const GRUB2_CONFIGS = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"];
@@ -22,7 +22,7 @@ const SYSLINUX_APPEND = /^(\s*append\s+.*)$/gim;
  * Rewrites the kernel command line of every GRUB 2 `linux` line and syslinux `append` line with
  * `edit`; returns the files that changed.
  */
-export async function editKernelCommandLines(fs: ExtFs, edit: (line: string) => string): Promise<string[]> {
+export async function editKernelCommandLines(fs: GuestFs, edit: (line: string) => string): Promise<string[]> {
   const changed: string[] = [];
   const jobs: Array<[string[], RegExp]> = [
     [GRUB2_CONFIGS, GRUB2_LINUX],

@@ -109,13 +109,13 @@ describe("inspectImage", () => {
       /uses LVM \(partition 2 is an LVM physical volume\)/,
     ],
     [
-      "a non-ext root",
+      "an XFS filesystem without an OS (mounted read-only to look)",
       async () => {
         const p = join(dir, "xfs.raw");
         await buildDisk(p, { label: "gpt", sizeMiB: 32, partitions: [{ sizeMiB: 28, fs: "xfs" }] });
         return p;
       },
-      /no ext2\/3\/4 root filesystem found \(partition 1 holds xfs\)/,
+      /no operating system found: no ext2\/3\/4, XFS or btrfs partition holds \/etc\/fstab/,
     ],
     [
       "no OS",
@@ -124,7 +124,7 @@ describe("inspectImage", () => {
         await buildDisk(p, { label: "dos", sizeMiB: 32, partitions: [{ sizeMiB: 28, fs: "ext4" }] });
         return p;
       },
-      /no operating system found: no ext2\/3\/4 partition holds \/etc\/fstab/,
+      /no operating system found: no ext2\/3\/4, XFS or btrfs partition holds \/etc\/fstab/,
     ],
     [
       "several roots",

@@ -3,8 +3,13 @@ import { open, stat } from "node:fs/promises";
 import { type CloudInitInfo, inspectCloudInit } from "./cloud-init.ts";
 import { compareVersions, type DistroFamily, detectDistro, RELEASE_FILES } from "./distro.ts";
 import { ImagePrepError } from "./errors.ts";
-import { type ExtFs, withExtFs } from "./ext-fs.ts";
 import { type FilesystemInfo, isExt, probeFilesystem } from "./fs-probe.ts";
+import type { GuestFs } from "./guest-fs/contract.ts";
+import { withExtFs } from "./guest-fs/debugfs/debugfs-fs.ts";
+import { findRootSubvolume } from "./guest-fs/mount/btrfs.ts";
+import { GuestMount, type GuestRoot } from "./guest-fs/mount/guest-mount.ts";
+import { HostDirFs } from "./guest-fs/mount/host-dir-fs.ts";
+import { type Backend, backendFor, withGuestFs } from "./guest-fs/open.ts";
 import { dataPartitions, type Partition, type PartitionTable, readPartitionTable } from "./partitions.ts";
 import { detectInit, type InitSystem, isServiceEnabled, readSshdConfig } from "./services.ts";
 import { loginUsers } from "./users.ts";
@@ -45,6 +50,10 @@ export interface RootInfo {
   offset: number;
   bytes: number;
   filesystem: FilesystemInfo;
+  /** btrfs: the subvolume holding `/` ("" = the top level). */
+  subvolume?: string;
+  /** How it is read and edited: debugfs (ext, unmounted) or a kernel mount. */
+  backend: Backend;
 }
 
 export interface Inspection {
@@ -97,7 +106,7 @@ async function assertRaw(image: string): Promise<number> {
   return size;
 }
 
-async function readKernel(fs: ExtFs): Promise<string | undefined> {
+async function readKernel(fs: GuestFs): Promise<string | undefined> {
   const versions = (await fs.list("/boot"))
     .filter((e) => e.name.startsWith("config-") && e.type !== "dir")
     .map((e) => e.name.slice("config-".length));
@@ -106,7 +115,7 @@ async function readKernel(fs: ExtFs): Promise<string | undefined> {
 }
 
 /** Whether sshd is installed and starts at boot, and the port and root policy it would use. */
-export async function sshdState(fs: ExtFs, init: InitSystem): Promise<OsInfo["sshd"]> {
+export async function sshdState(fs: GuestFs, init: InitSystem): Promise<OsInfo["sshd"]> {
   const config = await readSshdConfig(fs);
   const installed = (await fs.isFile("/usr/sbin/sshd")) || (await fs.isFile("/sbin/sshd"));
   // Bitnami's own switch: ssh.service does not start while this file exists (current Debian images).
@@ -119,7 +128,7 @@ export async function sshdState(fs: ExtFs, init: InitSystem): Promise<OsInfo["ss
  * Describes the OS whose root filesystem `fs` is: distribution and version, kernel, users who can log
  * in, init system, sshd, NetworkManager, cloud-init and Bitnami.
  */
-export async function inspectOs(fs: ExtFs): Promise<OsInfo> {
+export async function inspectOs(fs: GuestFs): Promise<OsInfo> {
   const names = [...RELEASE_FILES, "/etc/hostname", "/etc/passwd", "/etc/shadow", "/opt/bitnami/README.txt"];
   const texts = await fs.readTexts(names);
   const files: Record<string, string | undefined> = {};
@@ -184,17 +193,56 @@ function unsupportedReason(
   const luks = partitions.filter((p) => p.filesystem.type === "luks");
   if (luks.length > 0)
     return `partition ${listNumbers(luks.map((p) => p.number))} is encrypted (LUKS); no readable root filesystem`;
-  const foreign = partitions.filter((p) => ["xfs", "btrfs", "ntfs"].includes(p.filesystem.type));
+  const foreign = partitions.filter((p) => ["ntfs"].includes(p.filesystem.type));
   if (foreign.length > 0) {
     const what = foreign.map((p) => `partition ${p.number} holds ${p.filesystem.type}`).join(", ");
-    return `no ext2/3/4 root filesystem found (${what}); only ext2/3/4 roots are supported`;
+    return `no Linux root filesystem found (${what}); only ext2/3/4, XFS and btrfs roots are supported`;
   }
-  return "no operating system found: no ext2/3/4 partition holds /etc/fstab";
+  return "no operating system found: no ext2/3/4, XFS or btrfs partition holds /etc/fstab";
 }
 
 /**
- * Reads the partition table, identifies each partition's filesystem, finds the root (the ext
- * partition with /etc/fstab) and describes its OS. Never modifies the image. An image that cannot be
+ * Whether partition `p` holds a root filesystem (one with /etc/fstab): read through debugfs for ext,
+ * else mounted read-only (btrfs: the subvolume that holds it). Undefined when it does not.
+ */
+async function findRoot(
+  image: string,
+  p: InspectedPartition,
+): Promise<(InspectedPartition & { subvolume?: string }) | undefined> {
+  const type = p.filesystem.type;
+  if (isExt(type)) return (await withExtFs(image, p.offset, (fs) => fs.isFile("/etc/fstab"))) ? p : undefined;
+  if (type !== "xfs" && type !== "btrfs") return undefined;
+  const mount = new GuestMount(image, { readOnly: true });
+  try {
+    const dir = await mount.newDir("probe");
+    await mount.mount(p, dir, "/");
+    const top = new HostDirFs(dir, image, p.offset);
+    if (type === "xfs") return (await top.isFile("/etc/fstab")) ? p : undefined;
+    const subvolume = await findRootSubvolume(top, dir);
+    return subvolume === undefined ? undefined : { ...p, subvolume };
+  } finally {
+    await mount.close();
+  }
+}
+
+/** The root of an inspection in the shape the backends take. */
+export function guestRoot(inspection: Inspection): GuestRoot {
+  const root = inspection.root as RootInfo;
+  const part = inspection.partitions.find((p) => p.number === root.partition);
+  const out: GuestRoot = {
+    number: root.partition,
+    offset: root.offset,
+    bytes: root.bytes,
+    filesystem: root.filesystem,
+  };
+  if (part?.uuid) out.uuid = part.uuid;
+  if (root.subvolume !== undefined) out.subvolume = root.subvolume;
+  return out;
+}
+
+/**
+ * Reads the partition table, identifies each partition's filesystem, finds the root (the ext, XFS or
+ * btrfs filesystem with /etc/fstab; XFS and btrfs are mounted read-only to look) and describes its OS. Never modifies the image. An image that cannot be
  * prepared comes back with `unsupported` set; a file that is not a raw disk throws `invalid_image`.
  *
  * @example
@@ -227,11 +275,11 @@ export async function inspectImage(
     const filesystem = await probeFilesystem(image, p.offset, p.bytes);
     partitions.push({ ...p, filesystem });
   }
-  const roots: InspectedPartition[] = [];
+  const roots: Array<InspectedPartition & { subvolume?: string }> = [];
   for (const p of partitions) {
-    if (!isExt(p.filesystem.type)) continue;
-    const hasFstab = await withExtFs(image, p.offset, (fs) => fs.isFile("/etc/fstab"));
-    if (hasFstab) roots.push(p);
+    options.signal?.throwIfAborted();
+    const found = await findRoot(image, p);
+    if (found) roots.push(found);
   }
   const inspection: Inspection = { image, size, partitionTable: table, partitions };
   const reason = unsupportedReason(partitions, roots);
@@ -243,8 +291,16 @@ export async function inspectImage(
       offset: root.offset,
       bytes: root.bytes,
       filesystem: root.filesystem,
+      backend: backendFor(root),
     };
-    inspection.os = await withExtFs(image, root.offset, (fs) => inspectOs(fs));
+    if (root.subvolume !== undefined) inspection.root.subvolume = root.subvolume;
+    inspection.os = await withGuestFs(
+      image,
+      guestRoot(inspection),
+      partitions,
+      { readOnly: true, signal: options.signal },
+      (fs) => inspectOs(fs),
+    );
   }
   return inspection;
 }

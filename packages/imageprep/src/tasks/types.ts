@@ -1,6 +1,7 @@
 /** @module tasks/types — the shape of a preparation task, its context and its result. */
-import type { ExtFs } from "../ext-fs.ts";
+
 import type { FirstBootAction } from "../first-boot.ts";
+import type { GuestFs } from "../guest-fs/contract.ts";
 import type { Inspection, OsInfo } from "../inspect.ts";
 
 export type ParamValue = string | number | string[];
@@ -14,7 +15,7 @@ export interface TaskParam {
 }
 
 export interface TaskContext {
-  fs: ExtFs;
+  fs: GuestFs;
   inspection: Inspection;
   os: OsInfo;
   /** Every parameter of every task, defaults filled in. */
