@@ -162,6 +162,8 @@ export class GuestMount {
     for (const m of this.mounts) {
       if (seen.has(m.device)) continue;
       seen.add(m.device);
+      // Commit first: XFS does not trim extents freed by transactions still in memory ("busy").
+      await runTool("sync", ["-f", m.dir]);
       if (m.type === "btrfs") await runTool("btrfs", ["filesystem", "sync", m.dir]);
       const r = await runTool("fstrim", ["-v", m.dir]);
       const bytes = Number(/\((\d+) bytes\)/.exec(r.stdout)?.[1] ?? 0);
