@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AGENT_IMAGE_ID, DEMO_TOKEN, type Devcloud, defaultConfig, startDevcloud } from "@icaas/devcloud";
 import { type RunningService, resolveConfig, startService } from "@icaas/service";
+import { LOOPBACK_NETWORKS } from "@icaas/source-policy";
 
 export { DEMO_TOKEN };
 
@@ -80,6 +81,8 @@ export async function startStack(webDir: string): Promise<Stack> {
       rateLimitPerMinute: 0,
       createRateLimitPerMinute: 0,
       maxActiveBuildsPerUser: 0,
+      // The tests' image sources run on loopback, which the default source policy refuses.
+      sourceAllowList: [...LOOPBACK_NETWORKS],
       logLevel: "warn",
     });
     service = await startService(config);

@@ -18,6 +18,7 @@ import {
   startDevcloud,
 } from "@icaas/devcloud";
 import { type RunningService, resolveConfig, startService } from "@icaas/service";
+import { LOOPBACK_NETWORKS } from "@icaas/source-policy";
 import { PithosClient, PlanktonClient } from "@icaas/synnefo";
 
 export const run = promisify(execFile);
@@ -98,6 +99,8 @@ export async function startPipeline(
       rateLimitPerMinute: 0,
       createRateLimitPerMinute: 0,
       maxActiveBuildsPerUser: 0,
+      // The image source below runs on loopback, which the default source policy refuses.
+      sourceAllowList: [...LOOPBACK_NETWORKS],
       ...options.service,
     }),
   );

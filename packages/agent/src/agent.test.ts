@@ -8,9 +8,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { DEMO_TOKEN, DEMO_USER_UUID, type Devcloud, startDevcloud } from "@icaas/devcloud";
 import { buildTestDisk } from "@icaas/imageprep/testing";
+import { LOOPBACK_NETWORKS } from "@icaas/source-policy";
 import { PithosClient, PlanktonClient } from "@icaas/synnefo";
 import { runAgent } from "./agent.ts";
 import type { StatusReport } from "./reporter.ts";
@@ -137,6 +139,8 @@ describe("runAgent against a devcloud", () => {
       },
       synnefo: { url: cloud.authUrl, token: DEMO_TOKEN },
       log: { container: "icaas", object: `foo-${build}.log` },
+      // The source server runs on loopback, which the default source policy refuses: allowed on purpose.
+      source: { allow_private: "True", allow: LOOPBACK_NETWORKS.join(",") },
       ...extra,
     });
     status.reports.length = 0;
@@ -242,6 +246,18 @@ describe("runAgent against a devcloud", () => {
     assert.match(await readLog(`foo-${build}.log`), /ERROR step download: failed: download_not_found/);
   });
 
+  it("ends ERROR source_refused, without a request to the source, when the policy refuses its address", async () => {
+    const { root } = await vm({ src: `${src.url}/${zipName}.zip` }, { source: {} });
+    const requests = src.requests.length;
+    assert.equal(await runAgent({ root, echo: () => {}, backoffMs: 10 }), 1);
+    const last = status.reports.at(-1)!;
+    assert.equal(last.status, "ERROR");
+    assert.equal(last.error?.code, "source_refused");
+    assert.equal(last.error?.step, "download");
+    assert.match(last.details ?? "", /127\.0\.0\.1 is a loopback address/);
+    assert.equal(src.requests.length, requests);
+  });
+
   it("ends ERROR not_a_disk_image for a web page", async () => {
     const { root } = await vm({ src: `${src.url}/page.html` });
     assert.equal(await runAgent({ root, echo: () => {}, backoffMs: 10 }), 1);
@@ -297,6 +313,38 @@ describe("runAgent against a devcloud", () => {
     assert.equal(last.details, "Image creation failed. Stopped before completing");
     assert.equal(last.error?.code, "stopped");
     assert.match(await readLog(`foo-${build}.log`), /step download: failed: stopped/);
+  });
+
+  it("on SIGTERM reports first, even while Pithos hangs, and gives the log upload only a short grace", async () => {
+    const { root } = await vm({ src: `${src.url}/slow/${zipName}.zip` });
+    const controller = new AbortController();
+    let stoppedAt = 0;
+    const echo = (line: string) => {
+      if (stoppedAt || !/step download: started/.test(line)) return;
+      stoppedAt = Date.now();
+      // Pithos stops answering (the log appends hang), then the VM is shut down.
+      cloud.injection.set({ "object-store": { latencyMs: 120_000 } });
+      setTimeout(() => controller.abort(), 300);
+    };
+    try {
+      const running = runAgent({ root, echo, backoffMs: 10, signal: controller.signal });
+      const reported = await Promise.race([
+        running.then(() => "ended"),
+        (async () => {
+          while (status.reports.at(-1)?.status !== "ERROR") await sleep(20);
+          return "reported";
+        })(),
+        sleep(6_000).then(() => "timeout"),
+      ]);
+      assert.equal(reported, "reported", "the final report came within 6 s of the stop");
+      const last = status.reports.at(-1)!;
+      assert.equal(last.error?.code, "stopped");
+      assert.equal(last.details, "Image creation failed. Stopped before completing");
+      const ended = await Promise.race([running, sleep(15_000).then(() => "still running")]);
+      assert.equal(ended, 1, "the agent exits soon after the report, without waiting out Pithos");
+    } finally {
+      cloud.injection.set({});
+    }
   });
 
   it("the CLI turns SIGTERM into the same report, and exits once it is sent", async () => {

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { AstakosClient, PithosClient, PlanktonClient } from "@icaas/synnefo";
 import { AgentError, isStopRequest } from "./errors.ts";
 import { AgentLog, PithosLogAppender } from "./log.ts";
@@ -37,6 +38,9 @@ export interface AgentOptions {
   /** Retry pacing of the manifest fetch and reports (tests shorten it). */
   backoffMs?: number;
 }
+
+/** How long the log upload may go on after the final report of a stopped build (SIGTERM). */
+const LOG_GRACE_AFTER_STOP_MS = 5_000;
 
 /** Lines of log sent with each report (the service keeps 50). */
 const TAIL_LINES = 50;
@@ -262,23 +266,38 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
   }
   // The log step: whatever happened, the log object gets every line (not after a cancel's 403).
   appender.stop();
-  if (!(outcome.ok === false && outcome.error.code === "canceled")) {
+  const canceled = !outcome.ok && outcome.error.code === "canceled";
+  let logStep: Promise<void> = Promise.resolve();
+  if (!canceled && !controller.signal.aborted) {
     tracker.start("log");
     details = "Uploading log...";
     log.info("step log: started");
-    try {
-      await appender.flush();
-      tracker.finish("log");
-    } catch (error) {
-      tracker.fail("log");
-      log.warn(`could not upload the log: ${(error as Error).message}`);
-    }
+    logStep = appender.flush().then(
+      () => tracker.finish("log"),
+      (error: unknown) => {
+        tracker.fail("log");
+        log.warn(`could not upload the log: ${(error as Error).message}`);
+      },
+    );
+    // A shutdown (SIGTERM) during the upload must not hold the final report: Pithos may be down.
+    await Promise.race([logStep, abortedPromise(controller.signal)]);
   }
-  if (outcome.ok) {
-    return finish({ image: outcome.state.image, location: outcome.state.location });
+  const code = outcome.ok
+    ? await finish({ image: outcome.state.image, location: outcome.state.location })
+    : await finish({ error: outcome.error });
+  if (!canceled && controller.signal.aborted) {
+    // Stopped: the report is out; the log gets a short, best-effort try before the VM goes away.
+    const lastTry = logStep.then(() => appender.flush()).catch(() => {});
+    await Promise.race([lastTry, sleep(LOG_GRACE_AFTER_STOP_MS, undefined, { ref: false })]);
   }
-  const code = await finish({ error: outcome.error });
-  return isStopRequest(outcome.error) ? (outcome.error.code === "canceled" ? 0 : 1) : code;
+  if (outcome.ok) return code;
+  return isStopRequest(outcome.error) ? (canceled ? 0 : 1) : code;
+}
+
+/** Resolves when `signal` aborts (never otherwise). */
+function abortedPromise(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
 
 function tail(log: AgentLog): string[] {

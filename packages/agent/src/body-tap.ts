@@ -17,6 +17,7 @@ export class BodyTap {
   readonly #highWater: number;
   #chunks: Buffer[] = [];
   #bytes = 0;
+  #received = 0;
   #done = false;
   #error: unknown;
   #wake: (() => void) | undefined;
@@ -27,6 +28,7 @@ export class BodyTap {
     res.on("data", (chunk: Buffer) => {
       this.#chunks.push(chunk);
       this.#bytes += chunk.length;
+      this.#received += chunk.length;
       if (this.#bytes > this.#highWater) res.pause();
       this.#notify();
     });
@@ -44,6 +46,16 @@ export class BodyTap {
       this.#done = true;
       this.#notify();
     });
+  }
+
+  /** Bytes received so far, taken or not. */
+  get received(): number {
+    return this.#received;
+  }
+
+  /** True while the response is paused because too much waits to be taken (our reader is behind). */
+  get paused(): boolean {
+    return this.#res.isPaused();
   }
 
   /** Why the body ended early, once `take()` returned null; undefined when it ended normally. */

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import { text } from "node:stream/consumers";
 import { describe, it } from "node:test";
-import { lastLine, runCommand } from "./child.ts";
+import { lastLine, runCommand, spawnReading } from "./child.ts";
 
 describe("runCommand", () => {
   it("gives a child only PATH and LANG, whatever this process holds", async () => {
@@ -40,5 +42,28 @@ describe("runCommand", () => {
     const r = await runCommand("sleep", ["30"], { timeoutMs: 100 });
     assert.equal(r.timedOut, true);
     assert.equal(r.signal, "SIGTERM");
+  });
+});
+
+describe("spawnReading", () => {
+  it("keeps the output of a child that exits before the caller starts reading", async () => {
+    // 40 KiB: more than one read, less than the pipe holds, so the child exits unread.
+    const { child, stdout } = spawnReading("sh", ["-c", "head -c 40960 /dev/zero | tr '\\0' x"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    // The caller is busy elsewhere (opening its output file) until the child is gone entirely.
+    const [code] = await once(child, "close");
+    assert.equal(code, 0);
+    const out = await text(stdout);
+    assert.equal(out.length, 40960, "every byte the child wrote is there");
+    assert.match(out, /^x+$/);
+  });
+
+  it("stops the child's output when the caller stops reading early", async () => {
+    const { child, stdout } = spawnReading("sh", ["-c", "exec yes"], { stdio: ["ignore", "pipe", "ignore"] });
+    for await (const _ of stdout) break;
+    // `yes` never ends by itself: it ends only because its pipe was closed.
+    const [code, signal] = await once(child, "close");
+    assert.ok(code !== 0 || signal !== null, `yes ended with ${code} ${signal}`);
   });
 });

@@ -1,5 +1,6 @@
 /** @module child — runs tools (qemu-img, xz, …) with a minimal environment and no secrets in sight. */
-import { spawn } from "node:child_process";
+import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
+import { PassThrough, pipeline, type Readable } from "node:stream";
 
 /** The only environment a child gets: enough to find tools and speak plain English, nothing else. */
 export function minimalEnv(): Record<string, string> {
@@ -7,6 +8,31 @@ export function minimalEnv(): Record<string, string> {
     PATH: process.env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     LANG: "C.UTF-8",
   };
+}
+
+/**
+ * Spawns `command` with its stdout already being read, into a stream the caller may start reading
+ * later. When a child exits, Node resumes any stdout that has no reader and its output is thrown
+ * away, so a caller that awaits anything between spawn and its first read (opening the output file)
+ * would lose everything a fast child wrote, and see a clean exit. The pipe keeps back-pressure: the
+ * child is paused, not buffered without limit, while the caller does not read.
+ *
+ * @example
+ * const { child, stdout } = spawnReading("gzip", ["-dc"], { stdio: [fd, "pipe", "pipe"] });
+ * const out = await open(path, "w"); // the child may exit meanwhile: nothing is lost
+ * for await (const chunk of stdout) await out.write(chunk);
+ */
+export function spawnReading(
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+): { child: ChildProcess; stdout: Readable } {
+  const child = spawn(command, args, { env: minimalEnv(), ...options });
+  if (!child.stdout) throw new Error("spawnReading needs stdout to be a pipe");
+  const stdout = new PassThrough();
+  // pipeline also destroys the child's stdout when the caller destroys `stdout` (an early stop).
+  pipeline(child.stdout, stdout, () => {});
+  return { child, stdout };
 }
 
 export interface RunOptions {

@@ -23,6 +23,8 @@ export type AgentErrorCode =
   | "download_failed"
   | "download_not_found"
   | "download_too_large"
+  | "download_too_slow"
+  | "source_refused"
   | "checksum_mismatch"
   | "unpack_failed"
   | "unsafe_archive"

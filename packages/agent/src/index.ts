@@ -23,6 +23,6 @@ export { convertToRaw } from "./steps/convert.ts";
 export { type DownloadOptions, type DownloadResult, download } from "./steps/download.ts";
 export { BUILD_STEPS, STEP_WEIGHTS } from "./steps/index.ts";
 export { type DiskInfo, inspectDisk } from "./steps/inspect.ts";
-export { imageProperties, pithosLocation } from "./steps/register.ts";
+export { fitProperties, imageProperties } from "./steps/register.ts";
 export type { BuildContext, BuildServices, BuildState, StepDefinition } from "./steps/step.ts";
 export { type UnpackOptions, type UnpackResult, unpack } from "./steps/unpack.ts";

@@ -5,10 +5,12 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { DEFAULT_SOURCE_POLICY } from "@icaas/source-policy";
 import { AgentError } from "./errors.ts";
 import {
   completeManifest,
   ManifestLoadError,
+  normalize,
   parseChecksum,
   readManifestFile,
   serviceSettings,
@@ -76,6 +78,8 @@ describe("manifest", () => {
     assert.equal(m.progress.intervalSeconds, 2);
     assert.equal(m.limits.maxDownloadBytes, 1000);
     assert.equal(m.limits.buildTimeoutSeconds, 60);
+    assert.equal(m.limits.minBytesPerSecond, 32 * 1024, "the default throughput rule");
+    assert.equal(m.limits.throughputWindowSeconds, 60);
     // Served once: a second agent with the same URL is refused, with the original's wording.
     await assert.rejects(completeManifest(await readManifestFile(path)), (e: unknown) => {
       assert.ok(e instanceof ManifestLoadError);
@@ -127,6 +131,29 @@ describe("manifest", () => {
     assert.equal(m.image.public, false);
     assert.deepEqual(m.image.checksum, { algorithm: "sha256", hex: "ab".repeat(32) });
     assert.equal(m.progress.intervalSeconds, 5);
+    assert.deepEqual(m.source, DEFAULT_SOURCE_POLICY, "no [source] section: the default policy");
+  });
+
+  it("reads the source policy from [source] and the throughput rule from [limits]; refuses a bad allow-list entry", () => {
+    const raw = normalize(JSON.parse(JSON.stringify(FULL)));
+    raw.source = { allow_private: "False", allow: "mirror.lan:8080,10.9.0.0/16" };
+    const m = validateManifest(raw);
+    assert.equal(m.source.allowPrivate, false);
+    assert.deepEqual(
+      m.source.allow.map((r) => r.text),
+      ["mirror.lan:8080", "10.9.0.0/16"],
+    );
+    raw.limits = { min_bytes_per_second: "1000", throughput_window_seconds: "0.5" };
+    assert.deepEqual(
+      [validateManifest(raw).limits.minBytesPerSecond, validateManifest(raw).limits.throughputWindowSeconds],
+      [1000, 0.5],
+    );
+    raw.source = { allow: "10.0.0.0/99" };
+    assert.throws(
+      () => validateManifest(raw),
+      (e: unknown) =>
+        e instanceof AgentError && e.code === "manifest_invalid" && /10\.0\.0\.0\/99/.test(e.message),
+    );
   });
 
   it("names a missing key with the original's message, in the original's order", () => {

@@ -1,8 +1,10 @@
 /** @module manifest — the INI manifest in the VM, the full manifest fetched once from the service. */
 import { readFile } from "node:fs/promises";
+import { policyFromManifest, type SourcePolicy } from "@icaas/source-policy";
 import { parse as parseIni } from "ini";
 import { AgentError } from "./errors.ts";
 import { requestJson } from "./http-json.ts";
+import { DEFAULT_THROUGHPUT } from "./steps/throughput-guard.ts";
 
 /** Sections of key → string, as the INI file (or the service's JSON) holds them. */
 export type RawManifest = Record<string, Record<string, string>>;
@@ -22,7 +24,15 @@ export interface Manifest {
   };
   log: { container: string; object: string; account: string | undefined };
   progress: { intervalSeconds: number; heuristic: number };
-  limits: { maxDownloadBytes: number; buildTimeoutSeconds: number | undefined };
+  limits: {
+    maxDownloadBytes: number;
+    buildTimeoutSeconds: number | undefined;
+    /** A download connection under this rate over `throughputWindowSeconds` is dropped; 0 = off. */
+    minBytesPerSecond: number;
+    throughputWindowSeconds: number;
+  };
+  /** Where the source may point (`[source]`); the default policy when the section is absent. */
+  source: SourcePolicy;
 }
 
 /**
@@ -181,6 +191,16 @@ export function validateManifest(raw: RawManifest): Manifest {
   if (!Number.isFinite(maxDownload) || maxDownload <= 0)
     throw invalid("`max_download_bytes' is not a number");
   if (timeout !== undefined && !(timeout > 0)) throw invalid("`build_timeout_seconds' is not a number");
+  const minRate = Number(limits.min_bytes_per_second ?? DEFAULT_THROUGHPUT.minBytesPerSecond);
+  const window = Number(limits.throughput_window_seconds ?? DEFAULT_THROUGHPUT.windowMs / 1000);
+  if (!(minRate >= 0)) throw invalid("`min_bytes_per_second' is not a number");
+  if (!(window > 0)) throw invalid("`throughput_window_seconds' is not a number");
+  let source: SourcePolicy;
+  try {
+    source = policyFromManifest(raw.source);
+  } catch (error) {
+    throw invalid(`The source policy is not valid: ${(error as Error).message}`);
+  }
   return {
     service,
     synnefo: { url: raw.synnefo!.url!, token: raw.synnefo!.token! },
@@ -200,7 +220,13 @@ export function validateManifest(raw: RawManifest): Manifest {
       intervalSeconds: Number.isFinite(interval) && interval > 0 ? Math.max(interval, 0.2) : 5,
       heuristic: Number(progress.heuristic ?? 6.75) || 6.75,
     },
-    limits: { maxDownloadBytes: maxDownload, buildTimeoutSeconds: timeout },
+    limits: {
+      maxDownloadBytes: maxDownload,
+      buildTimeoutSeconds: timeout,
+      minBytesPerSecond: minRate,
+      throughputWindowSeconds: window,
+    },
+    source,
   };
 }
 

@@ -86,6 +86,7 @@ describe("icaas-devcloud", () => {
     assert.match(out(), /^devcloud listening on http:\/\/127\.0\.0\.1:\d+$/m);
     assert.match(out(), new RegExp(`auth URL: +${url}/identity/v2.0`));
     assert.match(out(), new RegExp(`demo token: ${DEMO_TOKEN}`));
+    assert.match(out(), /synnefo: +0\.16$/m, "the strictest release by default");
     const { catalog } = await new AstakosClient({ authUrl: `${url}/identity/v2.0` }).authenticate(DEMO_TOKEN);
     const cyclades = new CycladesClient({ computeUrl: catalog.endpoint("compute"), token: DEMO_TOKEN });
     const server = await cyclades.createServer({ name: "cli", imageRef: AGENT_IMAGE_ID, flavorRef: 1 });
@@ -104,8 +105,14 @@ describe("icaas-devcloud", () => {
     assert.match(out(), /SIGTERM: stopping/);
     assert.ok(!alive(pid), "the VM's process was stopped");
 
-    // Same data directory: the server is still there.
-    const again = await start([]);
+    // Same data directory: the server is still there. --synnefo picks the release it plays.
+    const again = await start(["--synnefo", "latest"]);
+    assert.match(again.out(), /synnefo: +latest$/m);
+    const latest = await new AstakosClient({ authUrl: `${again.url}/identity/v2.0` }).catalog();
+    assert.equal(
+      latest.entries.find((e) => e.type === "image")?.endpoints[0]?.publicURL,
+      `${again.url}/image`,
+    );
     const kept = await new CycladesClient({
       computeUrl: `${again.url}/compute/v2.0`,
       token: DEMO_TOKEN,
@@ -118,16 +125,21 @@ describe("icaas-devcloud", () => {
     assert.equal(stored.servers.length, 1);
   });
 
-  it("exits with a message on a bad option", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, "--port", "http"], {
-      stdio: ["ignore", "pipe", "pipe"],
+  for (const [args, message] of [
+    [["--port", "http"], /not a port number/],
+    [["--synnefo", "0.18"], /one of 0\.16, 0\.17, 0\.19, 0\.20, latest/],
+  ] as const) {
+    it(`exits with a message on a bad option: ${args.join(" ")}`, async () => {
+      const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let err = "";
+      child.stderr?.on("data", (d) => {
+        err += d;
+      });
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      assert.notEqual(code, 0);
+      assert.match(err, message);
     });
-    let err = "";
-    child.stderr?.on("data", (d) => {
-      err += d;
-    });
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    assert.notEqual(code, 0);
-    assert.match(err, /not a port number/);
-  });
+  }
 });

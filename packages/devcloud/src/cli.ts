@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
 import { DEMO_TOKEN, type DevcloudConfig, loadConfig } from "./config.ts";
+import { isSynnefoRelease, SYNNEFO_RELEASES, type SynnefoRelease } from "./release.ts";
 import { type Devcloud, startDevcloud } from "./server.ts";
 
 export interface CliOptions {
@@ -16,6 +17,8 @@ export interface CliOptions {
   config?: string;
   /** The command agent-image VMs run, as one shell-like string; overrides the config's `agent.command`. */
   agentCommand?: string;
+  /** The Synnefo release to play; overrides the config's `synnefo`. */
+  synnefo?: SynnefoRelease;
 }
 
 /**
@@ -56,6 +59,7 @@ export function splitCommand(text: string): string[] {
 /** Loads the config, applies the options and starts the devcloud. */
 export async function runDevcloud(options: CliOptions): Promise<{ cloud: Devcloud; config: DevcloudConfig }> {
   const config = await loadConfig(options.config);
+  if (options.synnefo) config.synnefo = options.synnefo;
   if (options.agentCommand) {
     const command = splitCommand(options.agentCommand);
     if (command.length === 0) throw new Error("--agent-command is empty");
@@ -79,9 +83,15 @@ export function banner(cloud: Devcloud, config: DevcloudConfig, dataDir: string)
     demo
       ? `  demo token: ${DEMO_TOKEN} (user ${demo.uuid})`
       : `  users:      ${config.users.length} from the config file (tokens not shown)`,
+    `  synnefo:    ${cloud.release}`,
     `  data:       ${resolve(dataDir)}`,
     `  agent:      ${config.agent ? config.agent.command.join(" ") : "none (agent-image VMs run nothing)"}`,
   ].join("\n");
+}
+
+function release(value: string): SynnefoRelease {
+  if (!isSynnefoRelease(value)) throw new InvalidArgumentError(`one of ${SYNNEFO_RELEASES.join(", ")}`);
+  return value;
 }
 
 function port(value: string): number {
@@ -101,6 +111,11 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     .option("--data <dir>", "directory for blocks, objects and VMs (kept across restarts)", "./devcloud-data")
     .option("--config <file>", "JSON config: users, flavors, images, agent, networks, bootSeconds")
     .option("--agent-command <command>", 'what agent-image VMs run, e.g. "node agent.js --root {root}"')
+    .option(
+      "--synnefo <release>",
+      `Synnefo release whose routes, answers and catalog to copy: ${SYNNEFO_RELEASES.join(", ")} (default: the config's, else 0.16)`,
+      release,
+    )
     .parse(argv);
   const options = program.opts<CliOptions>();
   const { cloud, config } = await runDevcloud(options);

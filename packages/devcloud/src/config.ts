@@ -1,5 +1,6 @@
 /** @module config — who and what a devcloud serves: users and tokens, flavors, images, quotas, the agent. */
 import { readFile } from "node:fs/promises";
+import { isSynnefoRelease, STRICTEST_RELEASE, SYNNEFO_RELEASES, type SynnefoRelease } from "./release.ts";
 
 export interface DevUser {
   uuid: string;
@@ -46,6 +47,8 @@ export interface AgentCommand {
 }
 
 export interface DevcloudConfig {
+  /** The Synnefo release whose routes, answers and catalog the devcloud copies. Default `0.16`, the strictest. */
+  synnefo?: SynnefoRelease;
   users: DevUser[];
   flavors: DevFlavor[];
   images: DevImage[];
@@ -63,6 +66,7 @@ export const AGENT_IMAGE_ID = "5e3c2b4a-1d6f-4c88-9a0b-1234567890ab";
 /** The configuration a devcloud uses when given none: one demo user, two flavors, the agent image. */
 export function defaultConfig(): DevcloudConfig {
   return {
+    synnefo: STRICTEST_RELEASE,
     users: [
       {
         uuid: DEMO_USER_UUID,
@@ -93,5 +97,7 @@ export async function loadConfig(path: string | undefined): Promise<DevcloudConf
   const base = defaultConfig();
   if (!path) return base;
   const parsed = JSON.parse(await readFile(path, "utf8")) as Partial<DevcloudConfig>;
+  if (parsed.synnefo !== undefined && !isSynnefoRelease(parsed.synnefo))
+    throw new Error(`${path}: "synnefo" must be one of ${SYNNEFO_RELEASES.join(", ")}`);
   return { ...base, ...parsed };
 }

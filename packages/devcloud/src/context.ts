@@ -1,11 +1,14 @@
 /** @module context — what every devcloud service module is given, and what it gives back. */
 import type { DevcloudConfig } from "./config.ts";
 import type { Counters, Injection, ServiceName } from "./injection.ts";
+import type { ReleaseProfile } from "./release.ts";
 import type { Router } from "./router.ts";
 import type { UserDirectory } from "./users.ts";
 
 export interface DevcloudContext {
   config: DevcloudConfig;
+  /** The Synnefo release being played (`config.synnefo`): routes, answers and catalog follow it. */
+  release: ReleaseProfile;
   /** Root of the devcloud's persistent data; each service keeps its files in a folder of its own. */
   dataDir: string;
   /** The base URL clients reach the devcloud at, e.g. `http://127.0.0.1:41234` (known once listening). */

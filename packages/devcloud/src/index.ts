@@ -25,4 +25,11 @@ export { identityService, serviceCatalog } from "./identity/index.ts";
 export { type ImageModule, imageService, type PlanktonImage } from "./image/index.ts";
 export type { FaultSettings, ServiceFaults, ServiceName } from "./injection.ts";
 export { type ObjectStoreModule, objectStoreFactory, type StoredObject } from "./object-store/index.ts";
+export {
+  type ReleaseProfile,
+  releaseProfile,
+  STRICTEST_RELEASE,
+  SYNNEFO_RELEASES,
+  type SynnefoRelease,
+} from "./release.ts";
 export { type Devcloud, type DevcloudOptions, startDevcloud } from "./server.ts";

@@ -20,6 +20,14 @@ interface Route {
   handler: Handler;
 }
 
+export interface RouterOptions {
+  /**
+   * Patterns match exactly, slash for slash, as Django's do with `APPEND_SLASH = False` (Plankton).
+   * Otherwise a trailing slash is optional, as Cyclades' and Pithos' patterns allow.
+   */
+  exactPaths?: boolean;
+}
+
 /**
  * Routes requests under one API prefix. An unknown path gives 400 "API endpoint not found"; a known
  * path with another method gives 405 with `Allow`, as Synnefo does.
@@ -31,9 +39,11 @@ interface Route {
 export class Router {
   readonly prefix: string;
   readonly #routes: Route[] = [];
+  readonly #slash: string;
 
-  constructor(prefix: string) {
+  constructor(prefix: string, options: RouterOptions = {}) {
     this.prefix = prefix.replace(/\/+$/, "");
+    this.#slash = options.exactPaths ? "" : "/?";
   }
 
   add(method: string, pattern: string, handler: Handler): this {
@@ -52,7 +62,7 @@ export class Router {
         return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       })
       .join("/");
-    this.#routes.push({ method, regex: new RegExp(`^${source}/?$`), keys, handler });
+    this.#routes.push({ method, regex: new RegExp(`^${source}${this.#slash}$`), keys, handler });
     return this;
   }
 

@@ -8,6 +8,7 @@ import type { DevcloudContext, ServiceFactory, ServiceModule } from "./context.t
 import { Fault } from "./fault.ts";
 import { readJson, sendEmpty, sendFault, sendJson } from "./http-util.ts";
 import { Counters, type FaultSettings, Injection, type ServiceName } from "./injection.ts";
+import { releaseProfile, type SynnefoRelease } from "./release.ts";
 import { Router } from "./router.ts";
 import { SERVICE_FACTORIES } from "./services.ts";
 import { UserDirectory } from "./users.ts";
@@ -28,6 +29,8 @@ export interface Devcloud {
   url: string;
   /** Astakos' identity endpoint: `${url}/identity/v2.0`. */
   authUrl: string;
+  /** The Synnefo release it plays (`config.synnefo`, default `0.16`). */
+  release: SynnefoRelease;
   port: number;
   counters: Counters;
   injection: Injection;
@@ -52,6 +55,7 @@ export async function startDevcloud(options: DevcloudOptions): Promise<Devcloud>
   let baseUrl = "";
   const ctx: DevcloudContext = {
     config,
+    release: releaseProfile(config.synnefo),
     dataDir: options.dataDir,
     publicUrl: () => baseUrl,
     users: new UserDirectory(config.users),
@@ -91,16 +95,24 @@ export async function startDevcloud(options: DevcloudOptions): Promise<Devcloud>
   return {
     url: baseUrl,
     authUrl: `${baseUrl}/identity/v2.0`,
+    release: ctx.release.release,
     port,
     counters,
     injection,
     modules,
     async close() {
-      for (const module of [...modules.values()].reverse()) await module.close?.();
+      // Compute first: its VMs' agents still talk to Pithos and the rest while they stop (SIGTERM).
+      const order = [...modules.values()].reverse().sort((a, b) => rank(a) - rank(b));
+      for (const module of order) await module.close?.();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Modules that run clients of the others close before them. */
+function rank(module: ServiceModule): number {
+  return module.name === "compute" ? 0 : 1;
 }
 
 async function handle(

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -9,19 +10,43 @@ import { after, before, describe, it } from "node:test";
 import { createLogger, redactUrl } from "./logger.ts";
 import { actAsAgent, call, type Harness, startHarness, USER_A, vmDeleted } from "./testing/harness.ts";
 
-/** A GET with the path sent as is (fetch would normalise `..`). */
-function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+/** A request with the path sent as is (fetch would normalise `..` and refuse a bad `%`). */
+function rawRequest(
+  base: string,
+  path: string,
+  options: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const url = new URL(base);
-    const req = request({ host: url.hostname, port: url.port, path, method: "GET" }, (res) => {
-      let body = "";
-      res.on("data", (c) => {
-        body += c;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, path, method: options.method ?? "GET", headers: options.headers },
+      (res) => {
+        let body = "";
+        res.on("data", (c) => {
+          body += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
     req.on("error", reject);
-    req.end();
+    req.end(options.body);
+  });
+}
+
+const rawGet = (base: string, path: string) => rawRequest(base, path);
+
+/** Bytes the HTTP parser refuses, sent on a bare socket; resolves with the whole answer. */
+function rawSocket(base: string, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(base);
+    const socket = connect(Number(url.port), url.hostname, () => socket.end(bytes));
+    let answer = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (c: string) => {
+      answer += c;
+    });
+    socket.on("end", () => resolve(answer));
+    socket.on("error", reject);
   });
 }
 
@@ -93,6 +118,63 @@ describe("the service application", () => {
       authUrl: h.cloud.authUrl,
       demo: true,
       demoTokenHint: "printed by the demo",
+    });
+  });
+
+  it("answers every framework error (bad URL, bad body, unknown route, wrong method, bad HTTP) as {message, status, code}", async () => {
+    const shape = (raw: { status: number; body: string }, what: string) => {
+      const body = JSON.parse(raw.body) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body).sort(), ["code", "message", "status"], `${what}: ${raw.body}`);
+      assert.equal(body.status, raw.status, what);
+      return body;
+    };
+    for (const path of [
+      "/%",
+      "/%E0%A4%A",
+      "/icaas/builds/%E0%A4%A",
+      "/icaas/builds/agent/1/%",
+      "/%E0%A4%A/x?y=1",
+    ]) {
+      const raw = await rawGet(h.service.url, path);
+      assert.equal(raw.status, 400, path);
+      assert.equal(shape(raw, path).code, "bad_url", path);
+    }
+    const authed = { "x-auth-token": USER_A.token };
+    const cases: [string, string, Record<string, string>, string | undefined, number, string][] = [
+      [
+        "POST",
+        "/icaas/builds",
+        { ...authed, "content-type": "application/json" },
+        "{not json",
+        400,
+        "invalid_json",
+      ],
+      [
+        "POST",
+        "/icaas/builds",
+        { ...authed, "content-type": "application/json" },
+        "x".repeat(2 << 20),
+        413,
+        "body_too_large",
+      ],
+      ["POST", "/icaas/nowhere", authed, undefined, 404, "not_found"],
+      ["GET", "/icaas/nowhere", {}, undefined, 404, "not_found"],
+      ["PATCH", "/icaas/builds", authed, undefined, 404, "not_found"],
+      ["DELETE", "/metrics", {}, undefined, 404, "not_found"],
+      ["POST", "/", {}, undefined, 404, "not_found"],
+    ];
+    for (const [method, path, headers, body, status, code] of cases) {
+      const raw = await rawRequest(h.service.url, path, { method, headers, body });
+      assert.equal(raw.status, status, `${method} ${path}`);
+      assert.equal(shape(raw, `${method} ${path}`).code, code, `${method} ${path}`);
+    }
+    const garbled = await rawSocket(h.service.url, "GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n");
+    assert.match(garbled, /^HTTP\/1\.1 400 /);
+    const body = garbled.slice(garbled.indexOf("\r\n\r\n") + 4);
+    assert.deepEqual(JSON.parse(body), {
+      message: "The request is not valid HTTP",
+      status: 400,
+      code: "bad_request",
     });
   });
 

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { ServiceContext } from "./context.ts";
 import { installJsonBodyParser } from "./http/body-parser.ts";
-import { installErrorHandler } from "./http/error-handler.ts";
+import { clientErrorHandler, frameworkErrors, installErrorHandler } from "./http/error-handler.ts";
 import { BuildSchema, ErrorBody } from "./http/schemas.ts";
 import { defaultWebDir, installStatic } from "./http/static.ts";
 import { redactUrl } from "./logger.ts";
@@ -28,6 +28,9 @@ export async function buildApp(ctx: ServiceContext, logger: Logger): Promise<Fas
     trustProxy: ctx.config.trustProxy,
     bodyLimit: ctx.config.bodyLimitBytes,
     return503OnClosing: true,
+    // Errors met before any route runs get the same {message, status, code} answer as the rest.
+    frameworkErrors,
+    clientErrorHandler,
     ajv: {
       customOptions: { allErrors: true, coerceTypes: "array", removeAdditional: true, useDefaults: true },
     },

@@ -64,6 +64,31 @@ describe("config", () => {
     }
   });
 
+  it("reads the source policy: private allowed and nothing allow-listed by default, env lists comma-separated", () => {
+    const defaults = loadConfig({ env: REQUIRED }).config;
+    assert.equal(defaults.sourceAllowPrivate, true);
+    assert.deepEqual(defaults.sourceAllowList, []);
+    const { config } = loadConfig({
+      env: {
+        ...REQUIRED,
+        ICAAS_SOURCE_ALLOW_PRIVATE: "false",
+        ICAAS_SOURCE_ALLOW_LIST: "mirror.lan:8080, 10.0.0.0/8,[fd00::1]:80",
+      },
+    });
+    assert.equal(config.sourceAllowPrivate, false);
+    assert.deepEqual(config.sourceAllowList, ["mirror.lan:8080", "10.0.0.0/8", "[fd00::1]:80"]);
+    const json = loadConfig({ env: { ...REQUIRED, ICAAS_SOURCE_ALLOW_LIST: '["127.0.0.1:9000"]' } });
+    assert.deepEqual(json.config.sourceAllowList, ["127.0.0.1:9000"]);
+    assert.throws(
+      () => loadConfig({ env: { ...REQUIRED, ICAAS_SOURCE_ALLOW_LIST: "10.0.0.0/40,mirror:99999" } }),
+      (error: ConfigError) =>
+        error.problems.length === 2 &&
+        error.problems.every(
+          (p) => p.startsWith("sourceAllowList: '") && p.endsWith("(from env ICAAS_SOURCE_ALLOW_LIST)"),
+        ),
+    );
+  });
+
   it("accepts the original service's env names (minutes become seconds)", () => {
     const { config } = loadConfig({
       env: {

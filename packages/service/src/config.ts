@@ -1,5 +1,6 @@
 /** @module config — the service's typed configuration: a JSON file (`ICAAS_CONFIG`) plus `ICAAS_*` env. */
 import { readFileSync } from "node:fs";
+import { parseAllowRule } from "@icaas/source-policy";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 
@@ -70,6 +71,23 @@ export const ConfigSchema = Type.Object(
       minimum: 1,
       default: 21474836480,
       description: "Largest source the agent downloads (sent in the manifest).",
+    }),
+    minDownloadBytesPerSecond: Type.Integer({
+      minimum: 0,
+      default: 32768,
+      description:
+        "A source connection averaging less over a window is dropped and resumed (3 times in a row at most, then the build fails download_too_slow); sent in the manifest. 0 = off.",
+    }),
+    downloadWindowSeconds: Seconds(60, "The window of minDownloadBytesPerSecond."),
+    sourceAllowPrivate: Type.Boolean({
+      default: true,
+      description:
+        "Image sources may point at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).",
+    }),
+    sourceAllowList: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        "Sources allowed whatever their address: host names, addresses or CIDRs, each with an optional :port (on-premises mirrors). Env: comma-separated or a JSON array.",
     }),
     authCacheSeconds: Type.Number({
       minimum: 0,
@@ -186,6 +204,14 @@ function convertEnv(key: keyof ServiceConfig, raw: string): unknown {
     if (["0", "false", "no", "off", ""].includes(v)) return false;
     return raw;
   }
+  // A list of strings may also be given comma-separated: ICAAS_SOURCE_ALLOW_LIST=mirror.lan,10.0.0.0/8
+  const items = (ConfigSchema.properties[key] as TSchema).items as TSchema | undefined;
+  if (type === "array" && items?.type === "string" && !raw.trim().startsWith("[")) {
+    return raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
   if (type === "array" || type === "object") {
     try {
       return JSON.parse(raw);
@@ -233,8 +259,25 @@ export function resolveConfig(
       );
     }
   }
+  problems.push(...allowListProblems(withDefaults.sourceAllowList, origin.sourceAllowList));
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return withDefaults as ServiceConfig;
+}
+
+/** The schema sees strings; whether each is a host, address or network is the policy's to say. */
+function allowListProblems(list: unknown, origin: string | undefined): string[] {
+  if (!Array.isArray(list)) return [];
+  const where = origin ?? `config key 'sourceAllowList' / env ${envName("sourceAllowList")}`;
+  const problems: string[] = [];
+  for (const entry of list) {
+    if (typeof entry !== "string") continue;
+    try {
+      parseAllowRule(entry);
+    } catch (error) {
+      problems.push(`sourceAllowList: ${(error as Error).message} (from ${where})`);
+    }
+  }
+  return problems;
 }
 
 function describe(schema: TSchema | undefined, fallback: string): string {

@@ -53,6 +53,31 @@ describe("demo", () => {
     }
   });
 
+  it("allow-lists its own sample server, and no other loopback source", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "icaas-demo-"));
+    const demo = await startDemo({ dataDir: dir, port: 0, cloudPort: 0, env: {}, print: () => {} });
+    try {
+      assert.ok(demo.sampleUrl, "the sample is served");
+      const create = (src: string) =>
+        call(`${demo.service.endpoint}/builds`, {
+          method: "POST",
+          token: DEMO_TOKEN,
+          body: { build: { name: "sample", src } },
+        });
+      const other = await create(`http://127.0.0.1:${Number(new URL(demo.sampleUrl).port) + 1}/x.img`);
+      assert.equal(other.status, 400);
+      assert.equal(other.body.code, "source_refused");
+      const created = await create(demo.sampleUrl);
+      assert.equal(created.status, 202, JSON.stringify(created.body));
+      const id = created.body.build.id;
+      await call(`${demo.service.endpoint}/builds/${id}`, { method: "DELETE", token: DEMO_TOKEN });
+      await waitFor("no VM left", async () => (await liveServers(demo.cloud)).length === 0);
+    } finally {
+      await demo.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("runs the agent CLI through an absolute tsx loader", () => {
     const command = agentCommand();
     assert.ok(command, "the agent package is present");

@@ -109,6 +109,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     port: cloudPort,
   });
 
+  // Served on loopback, which the source policy refuses: the demo allow-lists exactly this server.
+  const sample = options.sample === false ? undefined : await serveSample(join(data, "samples"));
   // The demo's settings, unless the environment says otherwise (ICAAS_LOG_LEVEL=debug, …).
   const demoDefaults: Record<string, unknown> = {
     host: "127.0.0.1",
@@ -123,6 +125,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     jobPollMs: 250,
     sweeperIntervalMs: 5000,
     logLevel: "warn",
+    sourceAllowList: sample ? [new URL(sample.url).host] : [],
   };
   const overrides = Object.fromEntries(
     Object.entries(demoDefaults).filter(([key]) => env[envName(key)] === undefined),
@@ -134,9 +137,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     service = await startService(config, { logger: createLogger(config.logLevel) });
   } catch (error) {
     await cloud.close();
+    sample?.server.close();
     throw error;
   }
-  const sample = options.sample === false ? undefined : await serveSample(join(data, "samples"));
   const api = service.endpoint;
   const src = sample?.url ?? "https://example.org/images/my-image.qcow2";
   const banner = [

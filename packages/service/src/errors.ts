@@ -63,6 +63,24 @@ export const errors = {
     new ApiError(400, "location_field_missing", `"${field}" field missing from parameter: "${parameter}"`),
   invalidParameter: (parameter: string, reason: string) =>
     new ApiError(400, "invalid_parameter", `Invalid value for parameter '${parameter}': ${reason}`),
+  invalidCharacters: (parameter: string, codePoint: string) =>
+    new ApiError(
+      400,
+      "invalid_characters",
+      `Invalid value for parameter '${parameter}': must not contain control characters (${codePoint})`,
+    ),
+  sourceRefused: (reason: string) =>
+    new ApiError(
+      400,
+      "source_refused",
+      `${reason}. Give a public URL, or ask the operator to allow-list an on-premises mirror`,
+    ),
+  accountNotYours: (parameter: string, own: string) =>
+    new ApiError(
+      400,
+      "account_not_yours",
+      `Invalid value for parameter '${parameter}': must be your own account (${own}) or left out`,
+    ),
   tooManyBuilds: (max: number) =>
     new ApiError(403, "too_many_builds", `Too many active builds: at most ${max} may be CREATING at once`),
   idempotencyKeyReused: define(
@@ -110,6 +128,11 @@ export const errors = {
   malformedStatusDetails: define(400, "malformed_status_details", "Malformed status details"),
 
   // HTTP plumbing
+  badUrl: define(400, "bad_url", "The request URL is malformed"),
+  urlTooLong: define(414, "url_too_long", "A part of the request URL is too long"),
+  badHttp: define(400, "bad_request", "The request is not valid HTTP"),
+  requestTimeout: define(408, "request_timeout", "The request took too long to arrive"),
+  headersTooLarge: define(431, "headers_too_large", "The request headers are too large"),
   invalidJson: define(400, "invalid_json", "The request body is not valid JSON"),
   bodyTooLarge: define(413, "body_too_large", "The request body is too large"),
   notFound: define(404, "not_found", "Not found"),

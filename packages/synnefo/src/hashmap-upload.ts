@@ -144,7 +144,7 @@ async function upload(
   const hash = merkleHash(map.hashes, algorithm);
   const body = JSON.stringify({ bytes: map.bytes, hashes: map.hashes });
   const headers = {
-    "content-type": options.contentType ?? "application/octet-stream",
+    "content-type": options.contentType || "application/octet-stream", // never empty (see putObject)
     "x-object-public": options.public === undefined ? undefined : String(options.public),
     ...metaHeaders("X-Object-Meta-", options.meta),
   };

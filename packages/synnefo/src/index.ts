@@ -65,6 +65,7 @@ export { PlanktonClient, type PlanktonClientOptions, type RegisterImageRequest }
 export {
   type ImageInfo,
   imageFromHeaders,
+  MAX_PROPERTY_VALUE_LENGTH,
   normalizePropertyKey,
   parseLocation,
   pithosLocation,

@@ -86,6 +86,16 @@ describe("PithosClient against devcloud", () => {
     assert.equal(info.publicUrl, undefined);
   });
 
+  test("an empty content type is never sent: the object gets application/octet-stream", async () => {
+    // Pithos answers a missing type with 411 and stores an empty one as it is: a typeless object.
+    await pithos.putObject("images", "typeless.bin", "x", { contentType: "" });
+    assert.equal((await pithos.headObject("images", "typeless.bin")).contentType, "application/octet-stream");
+    const path = join(dir, "typeless.img");
+    await writeFile(path, randomBytes(1000));
+    await pithos.uploadFile("images", "typeless.img", path, { contentType: "" });
+    assert.equal((await pithos.headObject("images", "typeless.img")).contentType, "application/octet-stream");
+  });
+
   test("getObject streams the whole object or an inclusive range", async () => {
     const data = randomBytes(10_000);
     await pithos.putObject("images", "range.bin", data);

@@ -215,7 +215,8 @@ export class PithosClient {
       method: "PUT",
       path: this.#objectPath(container, name),
       headers: {
-        "content-type": options.contentType ?? "application/octet-stream",
+        // Never empty: Pithos answers a missing Content-Type with 411; an empty one stores a typeless object.
+        "content-type": options.contentType || "application/octet-stream",
         "x-object-public": options.public === undefined ? undefined : String(options.public),
         ...metaHeaders("X-Object-Meta-", options.meta),
       },
@@ -265,7 +266,7 @@ export class PithosClient {
     } catch (error) {
       if (!(error instanceof SynnefoError) || error.status !== 404 || (offset ?? 0) !== 0) throw error;
       await this.putObject(container, name, body, {
-        contentType: options.contentType ?? "text/plain; charset=utf-8",
+        contentType: options.contentType || "text/plain; charset=utf-8",
       });
     }
   }

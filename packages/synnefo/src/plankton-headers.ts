@@ -23,6 +23,12 @@ export interface ImageInfo {
   isSnapshot?: boolean;
 }
 
+/**
+ * Plankton refuses (400) a registration or update with any metadata value longer than this
+ * (`MAX_META_VALUE_LENGTH` in `plankton/backend.py`, every release), counted in characters.
+ */
+export const MAX_PROPERTY_VALUE_LENGTH = 256;
+
 const META = "x-image-meta-";
 const PROPERTY = "x-image-meta-property-";
 

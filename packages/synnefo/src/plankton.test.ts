@@ -47,7 +47,7 @@ describe("PlanktonClient on the wire", () => {
     const req = seen[0];
     assert.ok(req);
     assert.equal(req.method, "POST");
-    assert.equal(req.url, "/image/v1.0/images");
+    assert.equal(req.url, "/image/v1.0/images/");
     assert.equal(req.headers["x-auth-token"], "t0k");
     assert.equal(req.headers["x-image-meta-name"], "Debian%2012%20%E2%80%9Cbookworm%E2%80%9D");
     assert.equal(req.headers["x-image-meta-location"], "pithos://u/images/deb%2012.raw");

@@ -10,6 +10,12 @@ import {
   quoteValue,
 } from "./plankton-headers.ts";
 
+/**
+ * The list/register route, with its slash: up to 0.19 Plankton routes only `^images/$` and Django
+ * (`APPEND_SLASH = False`) answers `images` with 400 "API endpoint not found". kamaki calls `images/`.
+ */
+const IMAGES = "/images/";
+
 export interface RegisterImageRequest {
   name: string;
   /** `pithos://<owner uuid>/<container>/<object>` (see `pithosLocation`). */
@@ -55,7 +61,7 @@ export class PlanktonClient {
   }
 
   /**
-   * Registers an object as an image: `POST /images` with headers only, 200 with the image in headers.
+   * Registers an object as an image: `POST /images/` with headers only, 200 with the image in headers.
    * Safe to send again (the id is the object's uuid; properties merge), so it is retried like a GET.
    */
   async register(req: RegisterImageRequest): Promise<ImageInfo> {
@@ -70,7 +76,7 @@ export class PlanktonClient {
     Object.assign(headers, propertyHeaders(req.properties));
     const res = await this.#http.call({
       method: "POST",
-      path: "/images",
+      path: IMAGES,
       headers,
       expect: [200, 201],
       idempotent: true,
@@ -107,10 +113,10 @@ export class PlanktonClient {
       { images?: Record<string, unknown>[] } | Record<string, unknown>[]
     >({
       method: "GET",
-      path: options.detail ? "/images/detail" : "/images",
+      path: options.detail ? "/images/detail" : IMAGES,
       query: { sort_key: options.sortKey, sort_dir: options.sortDir },
     });
-    // Plankton wraps the list in {"images": …}; its docs (and kamaki) allow a bare list too.
+    // A bare array up to 0.20, `{"images": …}` after (kamaki accepts both).
     const items = Array.isArray(data) ? data : (data?.images ?? []);
     return items.map(imageFromJson);
   }

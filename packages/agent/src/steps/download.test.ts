@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AgentError } from "../errors.ts";
-import { type SourceServer, startSourceServer } from "../testing/source-server.ts";
+import { LOOPBACK_SOURCE_POLICY, type SourceServer, startSourceServer } from "../testing/source-server.ts";
 import { download } from "./download.ts";
 
 describe("download", () => {
@@ -38,6 +38,7 @@ describe("download", () => {
       url: `${src.url}/images/bitnami-foo.zip`,
       destDir: await out("plain"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCE_POLICY,
       onProgress: (done) => seen.push(done),
     });
     assert.equal(r.fileName, "bitnami-foo.zip");
@@ -51,7 +52,12 @@ describe("download", () => {
   it("follows redirects and names the file after the final URL", async () => {
     src.serve("/real/disk.qcow2", { path: sourcePath });
     src.redirect("/go", "/real/disk.qcow2");
-    const r = await download({ url: `${src.url}/go`, destDir: await out("redir"), maxBytes: 1 << 30 });
+    const r = await download({
+      url: `${src.url}/go`,
+      destDir: await out("redir"),
+      maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCE_POLICY,
+    });
     assert.equal(r.fileName, "disk.qcow2");
     assert.equal(r.finalUrl, `${src.url}/real/disk.qcow2`);
     assert.equal(r.bytes, data.length);
@@ -64,6 +70,7 @@ describe("download", () => {
       url: `${src.url}/drop.zip`,
       destDir: await out("drop"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCE_POLICY,
       log: (l) => lines.push(l),
       ...fast,
     });
@@ -83,6 +90,7 @@ describe("download", () => {
       url: `${src.url}/small.bin`,
       destDir: await out("small"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCE_POLICY,
       ...fast,
     });
     assert.deepEqual(await readFile(r.path), data.subarray(0, 12_345));
@@ -96,6 +104,7 @@ describe("download", () => {
       url: `${src.url}/norange.bin`,
       destDir: await out("norange"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCE_POLICY,
       ...fast,
     });
     assert.deepEqual(await readFile(r.path), data);
@@ -108,6 +117,7 @@ describe("download", () => {
       url: `${src.url}/chunked.bin`,
       destDir: await out("chunked"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCE_POLICY,
     });
     assert.equal(r.fileName, "named_by_server.img");
     assert.equal(r.bytes, data.length);
@@ -116,7 +126,13 @@ describe("download", () => {
   it("fails with download_not_found on 404, without retrying", async () => {
     const before = src.requests.length;
     await assert.rejects(
-      download({ url: `${src.url}/missing.zip`, destDir: await out("404"), maxBytes: 1 << 30, ...fast }),
+      download({
+        url: `${src.url}/missing.zip`,
+        destDir: await out("404"),
+        maxBytes: 1 << 30,
+        policy: LOOPBACK_SOURCE_POLICY,
+        ...fast,
+      }),
       (e: unknown) => e instanceof AgentError && e.code === "download_not_found" && e.step === "download",
     );
     assert.equal(src.requests.length - before, 1);
@@ -127,7 +143,12 @@ describe("download", () => {
     src.serve("/big-chunked.bin", { path: sourcePath, chunked: true });
     for (const path of ["/big.bin", "/big-chunked.bin"]) {
       await assert.rejects(
-        download({ url: `${src.url}${path}`, destDir: await out("cap"), maxBytes: 1_000_000 }),
+        download({
+          url: `${src.url}${path}`,
+          destDir: await out("cap"),
+          maxBytes: 1_000_000,
+          policy: LOOPBACK_SOURCE_POLICY,
+        }),
         (e: unknown) =>
           e instanceof AgentError && e.code === "download_too_large" && /1000000 bytes/.test(e.message),
       );
@@ -141,6 +162,7 @@ describe("download", () => {
       url: `${src.url}/sum.bin`,
       destDir: await out("sum"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCE_POLICY,
       checksum: { algorithm: "sha256", hex: good },
     });
     assert.equal(r.sha256, good);
@@ -149,6 +171,7 @@ describe("download", () => {
       url: `${src.url}/sum.bin`,
       destDir: await out("md5"),
       maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCE_POLICY,
       checksum: { algorithm: "md5", hex: md5 },
     });
     await assert.rejects(
@@ -156,6 +179,7 @@ describe("download", () => {
         url: `${src.url}/sum.bin`,
         destDir: await out("badsum"),
         maxBytes: 1 << 30,
+        policy: LOOPBACK_SOURCE_POLICY,
         checksum: { algorithm: "sha256", hex: "0".repeat(64) },
       }),
       (e: unknown) => e instanceof AgentError && e.code === "checksum_mismatch" && e.message.includes(good),
@@ -168,6 +192,7 @@ describe("download", () => {
         url: "http://127.0.0.1:1/x.zip",
         destDir: await out("refused"),
         maxBytes: 1 << 30,
+        policy: LOOPBACK_SOURCE_POLICY,
         retries: 2,
         ...fast,
       }),
@@ -186,6 +211,7 @@ describe("download", () => {
         url: `${src.url}/slow.bin`,
         destDir: await out("abort"),
         maxBytes: 1 << 30,
+        policy: LOOPBACK_SOURCE_POLICY,
         signal: controller.signal,
       }),
       (e: unknown) => e instanceof AgentError && e.code === "stopped",

@@ -3,12 +3,16 @@ import { createHash, type Hash } from "node:crypto";
 import { type FileHandle, open } from "node:fs/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
+import type { LookupFunction } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { SourcePolicy } from "@icaas/source-policy";
 import { BodyTap } from "../body-tap.ts";
 import { AgentError, abortError } from "../errors.ts";
 import type { Manifest } from "../manifest.ts";
+import { checkLiteralHost, guardedLookup, type Resolver, systemResolver } from "./source-guard.ts";
 import type { BuildContext, StepDefinition } from "./step.ts";
+import { DEFAULT_THROUGHPUT, ThroughputGuard, type ThroughputRule } from "./throughput-guard.ts";
 
 export interface DownloadOptions {
   url: string;
@@ -26,7 +30,15 @@ export interface DownloadOptions {
   backoffMs?: number;
   /** A connection silent this long is dropped and resumed. Default 60 s. */
   idleTimeoutMs?: number;
+  /** A connection under this rate over a window is dropped and resumed. Default 32 KiB/s over 60 s. */
+  throughput?: ThroughputRule;
+  /** Slow connections in a row (none with a good window) before `download_too_slow`. Default 3. */
+  slowRetries?: number;
   maxRedirects?: number;
+  /** Where the source may point; judged on the address of every connection, redirects included. */
+  policy: SourcePolicy;
+  /** DNS for source host names; default the system's. */
+  resolve?: Resolver;
 }
 
 export interface DownloadResult {
@@ -47,7 +59,9 @@ const WRITE_BATCH = 1 << 20;
 /**
  * Streams `url` to a file (never holding it in memory). A dropped connection resumes with `Range`
  * from the last byte written; a server that ignores Range makes it start over. Failures are
- * `AgentError`s: `download_not_found`, `download_too_large`, `checksum_mismatch`, `download_failed`.
+ * `AgentError`s: `download_not_found`, `download_too_large`, `checksum_mismatch`, `download_failed`,
+ * `source_refused` (the policy refuses the address a connection would go to; never retried),
+ * `download_too_slow` (connections under `throughput` over a window, `slowRetries` times in a row).
  *
  * @example
  * const r = await download({ url, destDir: work, maxBytes: 20 * 2 ** 30, signal });
@@ -71,6 +85,25 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   let failures = 0;
   let resumes = 0;
   let contentType: string | undefined;
+  const throughput = options.throughput ?? DEFAULT_THROUGHPUT;
+  const slowRetries = options.slowRetries ?? 3;
+  let slowDrops = 0;
+  let guard: ThroughputGuard | undefined;
+  let currentTap: BodyTap | undefined;
+
+  /** A connection the guard dropped: resume at once, unless the source has been slow too often. */
+  const droppedAsSlow = (why: string, attempt: ThroughputGuard) => {
+    slowDrops = attempt.hadGoodWindow ? 1 : slowDrops + 1;
+    if (slowDrops > slowRetries) {
+      throw new AgentError({
+        code: "download_too_slow",
+        step: "download",
+        message: `The image source is too slow: ${why} (${slowDrops} connections in a row)`,
+        hint: "Use a faster mirror of the image, or try again later",
+      });
+    }
+    log(`${why}; reconnecting (${slowDrops} of ${slowRetries})`);
+  };
 
   const restart = async (why: string) => {
     // A server that keeps answering nonsense to Range must not keep us going round.
@@ -85,18 +118,32 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   try {
     for (;;) {
       if (signal?.aborted) throw abortError(signal, "download");
+      checkLiteralHost(options.policy, currentUrl);
       const before = have;
       let res: IncomingMessage;
       let tap: BodyTap;
+      guard?.stop();
+      currentTap = undefined;
+      const attempt = new ThroughputGuard(throughput, () => ({
+        received: currentTap?.received ?? 0,
+        paused: currentTap?.paused ?? false,
+      }));
+      guard = attempt;
       try {
-        [res, tap] = await get(
-          currentUrl,
-          have > 0 ? { range: `bytes=${have}-` } : {},
-          options.idleTimeoutMs,
+        [res, tap] = await get(currentUrl, have > 0 ? { range: `bytes=${have}-` } : {}, {
+          idleTimeoutMs: options.idleTimeoutMs,
           signal,
-        );
+          lookup: guardedLookup(options.policy, currentUrl, options.resolve ?? systemResolver),
+          guard: attempt,
+        });
+        currentTap = tap;
       } catch (error) {
         if (signal?.aborted) throw abortError(signal, "download");
+        if (error instanceof AgentError && error.code === "source_refused") throw error;
+        if (attempt.tripped) {
+          droppedAsSlow(attempt.tripped, attempt);
+          continue;
+        }
         failures++;
         if (failures > retries)
           throw failed(`cannot reach ${currentUrl.host}: ${(error as Error).message}`, error);
@@ -184,7 +231,9 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
 
       let batch: Buffer[] = [];
       let batchBytes = 0;
+      let flushedAt = Date.now();
       const flush = async () => {
+        flushedAt = Date.now();
         if (batchBytes === 0) return;
         const chunks = batch;
         const size = batchBytes;
@@ -207,8 +256,10 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
           batch.push(chunk);
           batchBytes += chunk.length;
         }
-        if (batchBytes >= WRITE_BATCH) await flush();
+        // By size, or by time so that a slow source's bytes show in the progress.
+        if (batchBytes >= WRITE_BATCH || Date.now() - flushedAt >= 1000) await flush();
       }
+      attempt.stop();
       const dropped = tap.error;
       // Bytes that arrived before a drop are good: keep them and resume after them.
       await flush();
@@ -220,6 +271,10 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
         throw failed(`the server sent ${have} bytes, more than the ${total} it announced`);
       }
       if (lost === undefined) break;
+      if (attempt.tripped) {
+        droppedAsSlow(attempt.tripped, attempt);
+        continue;
+      }
       failures = have > before ? 1 : failures + 1;
       const why = (lost as Error).message;
       if (failures > retries) throw failed(`the connection dropped at byte ${have}: ${why}`, lost);
@@ -227,6 +282,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       await sleep(backoff * 2 ** (failures - 1), undefined, { signal }).catch(() => {});
     }
   } finally {
+    guard?.stop();
     await fh?.close();
   }
   if (!fh) throw failed("no answer");
@@ -273,9 +329,14 @@ function tooLarge(bytes: number, max: number): AgentError {
 function get(
   url: URL,
   headers: Record<string, string>,
-  idleTimeoutMs: number | undefined,
-  signal: AbortSignal | undefined,
+  options: {
+    idleTimeoutMs: number | undefined;
+    signal: AbortSignal | undefined;
+    lookup: LookupFunction;
+    guard: ThroughputGuard;
+  },
 ): Promise<[IncomingMessage, BodyTap]> {
+  const { idleTimeoutMs, signal } = options;
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
@@ -284,12 +345,17 @@ function get(
         method: "GET",
         headers: { "user-agent": "icaas-agent", "accept-encoding": "identity", ...headers },
         signal,
+        lookup: options.lookup,
+        // A fresh connection each time: a pooled socket would skip the lookup that judges the address.
+        agent: false,
       },
       // Tapped at once: bytes that arrive while the caller opens its file must not be lost.
       (res) => resolve([res, new BodyTap(res)]),
     );
     const idle = idleTimeoutMs ?? 60_000;
     req.setTimeout(idle, () => req.destroy(new Error(`no data for ${Math.round(idle / 1000)} s`)));
+    // From the request on: headers trickled byte by byte are as slow as a trickled body.
+    options.guard.start((error) => req.destroy(error));
     req.on("error", reject);
     req.end();
   });
@@ -353,6 +419,11 @@ export const downloadStep: StepDefinition = {
       destDir: ctx.workDir,
       maxBytes: limits.maxDownloadBytes,
       checksum: image.checksum,
+      policy: ctx.manifest.source,
+      throughput: {
+        minBytesPerSecond: limits.minBytesPerSecond,
+        windowMs: limits.throughputWindowSeconds * 1000,
+      },
       signal: ctx.signal,
       log: (line) => ctx.log.info(line),
       onProgress: (done, total) => {

@@ -1,11 +1,41 @@
 /** @module steps/register — the uploaded object becomes a Plankton image; `<object>.meta` keeps the result. */
-import type { ImageInfo } from "@icaas/synnefo";
+import { type ImageInfo, MAX_PROPERTY_VALUE_LENGTH, pithosLocation } from "@icaas/synnefo";
+import type { AgentLog } from "../log.ts";
 import { cloudFailure } from "./cloud-errors.ts";
 import type { StepDefinition } from "./step.ts";
 
-/** `pithos://<account>/<container>/<object>`, as Plankton and snf-image-creator write it. */
-export function pithosLocation(account: string, container: string, object: string): string {
-  return `pithos://${account}/${container}/${object}`;
+/**
+ * Plankton refuses the whole registration if one value is over 256 characters, and `USERS` lists every
+ * user of the image. A space-separated list keeps the whole words that fit; any other long value is
+ * dropped. What is left out is logged, so the image's owner can set it by hand.
+ */
+export function fitProperties(properties: Record<string, string>, log: AgentLog): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    if (value.length <= MAX_PROPERTY_VALUE_LENGTH) {
+      out[key] = value;
+      continue;
+    }
+    const words = value.split(" ");
+    let kept = "";
+    let i = 0;
+    for (; i < words.length; i++) {
+      const next = kept ? `${kept} ${words[i]}` : (words[i] ?? "");
+      if (next.length > MAX_PROPERTY_VALUE_LENGTH) break;
+      kept = next;
+    }
+    if (i > 0 && words.length > 1) {
+      out[key] = kept;
+      log.warn(
+        `property ${key} is over Plankton's ${MAX_PROPERTY_VALUE_LENGTH} characters; left out: ${words.slice(i).join(" ")}`,
+      );
+    } else {
+      log.warn(
+        `property ${key} is over Plankton's ${MAX_PROPERTY_VALUE_LENGTH} characters (${value.length}); dropped`,
+      );
+    }
+  }
+  return out;
 }
 
 /** Plankton properties: imageprep's metadata, the user's description over the detected one. */
@@ -30,7 +60,7 @@ export const registerStep: StepDefinition = {
     const { image } = ctx.manifest;
     const upload = state.upload!;
     const location = pithosLocation(ctx.services.imageAccount, upload.container, upload.object);
-    const properties = imageProperties(state.metadata, image.description);
+    const properties = fitProperties(imageProperties(state.metadata, image.description), ctx.log);
     let registered: ImageInfo;
     try {
       registered = await ctx.services.plankton.register({

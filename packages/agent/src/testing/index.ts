@@ -1,6 +1,7 @@
 /** @module @icaas/agent/testing — helpers for tests of the agent and of whole builds. */
 export { type BitnamiZip, makeBitnamiZip } from "./bitnami-zip.ts";
 export {
+  LOOPBACK_SOURCE_POLICY,
   type SourceFile,
   type SourceRequest,
   type SourceServer,

@@ -2,6 +2,13 @@
 import { createReadStream, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { LOOPBACK_NETWORKS, parseSourcePolicy } from "@icaas/source-policy";
+
+/**
+ * The source server runs on loopback, which the default source policy refuses: a download from it
+ * needs this policy, given explicitly.
+ */
+export const LOOPBACK_SOURCE_POLICY = parseSourcePolicy({ allow: [...LOOPBACK_NETWORKS] });
 
 export interface SourceFile {
   /** A file on disk, streamed (never read whole). */
@@ -122,7 +129,11 @@ function serveFile(
   }
   const dropNow = file.dropAt !== undefined && file.drops < (file.dropTimes ?? 1);
   if (dropNow) file.drops++;
-  const stream = createReadStream(file.path, { start, end, highWaterMark: 64 * 1024 });
+  // A slow server sends small pieces often (a trickle), not 64 KiB bursts with long pauses.
+  const piece = file.bytesPerSecond
+    ? Math.max(1, Math.min(64 * 1024, Math.floor(file.bytesPerSecond / 10)))
+    : 64 * 1024;
+  const stream = createReadStream(file.path, { start, end, highWaterMark: piece });
   let written = 0;
   const began = Date.now();
   stream.on("data", (chunk) => {

@@ -1,7 +1,6 @@
 /** @module unpack/decompress — gz/xz/bz2/zst through the system tools, streamed to a capped sparse file. */
-import { spawn } from "node:child_process";
 import { open, stat } from "node:fs/promises";
-import { minimalEnv } from "../child.ts";
+import { spawnReading } from "../child.ts";
 import { AgentError, abortError } from "../errors.ts";
 import { type ExpansionLimits, expandTo } from "./expand.ts";
 
@@ -34,8 +33,8 @@ export async function decompress(
   const [command, args] = TOOLS[kind];
   const inputBytes = Math.min(options.inputBytes ?? Number.POSITIVE_INFINITY, (await stat(input)).size);
   const fh = await open(input, "r");
-  const child = spawn(command, args, { stdio: [fh.fd, "pipe", "pipe"], env: minimalEnv() });
-  const stdout = child.stdout!;
+  // Read from the start: expandTo opens the output file first, and a fast tool may be gone by then.
+  const { child, stdout } = spawnReading(command, args, { stdio: [fh.fd, "pipe", "pipe"] });
   const childErr = child.stderr!;
   let stderr = "";
   childErr.setEncoding("utf8");

@@ -46,6 +46,14 @@ export async function expandTo(
 ): Promise<{ bytes: number; allocated: number }> {
   const { limits, signal } = options;
   const writer = await SparseWriter.create(path);
+  const checkRatio = () => {
+    const allocated = writer.allocated;
+    if (allocated > limits.ratioFloorBytes && allocated > options.inputBytes * limits.maxRatio) {
+      throw expansionRefused(
+        `The archive expands more than ${limits.maxRatio} times its size (${options.inputBytes} bytes became over ${allocated})`,
+      );
+    }
+  };
   try {
     for await (const chunk of source) {
       if (signal?.aborted) throw abortError(signal, "unpack");
@@ -53,14 +61,12 @@ export async function expandTo(
         throw expansionRefused(`The archive expands beyond the ${limits.maxBytes} bytes allowed`);
       }
       await writer.write(chunk);
-      const allocated = writer.allocated;
-      if (allocated > limits.ratioFloorBytes && allocated > options.inputBytes * limits.maxRatio) {
-        throw expansionRefused(
-          `The archive expands more than ${limits.maxRatio} times its size (${options.inputBytes} bytes became over ${allocated})`,
-        );
-      }
+      checkRatio();
       options.onProgress?.(writer.bytes);
     }
+    // The last partial batch is judged too, or each layer could pass the cap by a batch.
+    await writer.flush();
+    checkRatio();
     await writer.close();
     if (signal?.aborted) throw abortError(signal, "unpack");
     return { bytes: writer.bytes, allocated: writer.allocated };

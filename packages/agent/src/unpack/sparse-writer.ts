@@ -52,6 +52,11 @@ export class SparseWriter {
     }
   }
 
+  /** Writes the partial batch gathered so far, so `allocated` counts every byte given. */
+  async flush(): Promise<void> {
+    if (this.#fill > 0) await this.#flush();
+  }
+
   async #flush(): Promise<void> {
     const data = this.#batch.subarray(0, this.#fill);
     let runStart = -1;

@@ -126,6 +126,9 @@ export class ServerManager {
   delete(user: DevUser, idText: string): void {
     const server = this.get(user, idText);
     if (server.deleted) throw badRequest("Server has been deleted.");
+    // `logic/servers.destroy` (every release): while Ganeti still runs the create job, the remove
+    // would race it, so Cyclades refuses. Here the create job is the BUILD phase.
+    if (server.operstate === "BUILD") throw new Fault(409, "buildInProgress", "Server is being build");
     this.#clearBoot(server.id);
     server.deleted = true;
     server.operstate = "DESTROYED";

@@ -54,6 +54,12 @@ after(async () => {
 const compute = (token = DEMO_TOKEN) =>
   new CycladesClient({ computeUrl: `${cloud.url}/compute/v2.0`, token, retries: 0 });
 
+/** Cyclades refuses to delete a server whose create job still runs (409): wait until it is built. */
+async function deleteBuilt(client: CycladesClient, id: string): Promise<void> {
+  await client.waitForStatus(id, ["ACTIVE"], { intervalMs: 20, timeoutMs: 10_000 });
+  await client.deleteServer(id);
+}
+
 async function api(method: string, path: string, body?: unknown, token: string | null = DEMO_TOKEN) {
   const headers: Record<string, string> = {};
   if (token !== null) headers["x-auth-token"] = token;
@@ -220,11 +226,11 @@ describe("POST /servers", () => {
         "Limit for resource 'Virtual Machine' exceeded for your account. Available: 0, Requested: 1",
       ),
     );
-    await limited.deleteServer(first.id);
+    await deleteBuilt(limited, first.id);
     // The deleted VM no longer counts; its 2 vCPUs fill the CPU quota, which is checked too.
     const second = await limited.createServer({ name: "two", imageRef: AGENT_IMAGE_ID, flavorRef: 2 });
     assert.equal(second.status, "BUILD");
-    await limited.deleteServer(second.id);
+    await deleteBuilt(limited, second.id);
   });
 
   it("checks the CPU quota after the VM quota, in CPUs", async () => {
@@ -235,7 +241,7 @@ describe("POST /servers", () => {
       code: "overLimit",
       details: "Limit for resource 'CPU' exceeded for your account. Available: 0, Requested: 1",
     });
-    await cpu.deleteServer(big.id);
+    await deleteBuilt(cpu, big.id);
   });
 });
 
@@ -255,10 +261,14 @@ describe("GET, list and DELETE /servers", () => {
     assert.ok(!others.some((s) => s.id === mine.id));
   });
 
-  it("deletes with 204, then shows DELETED; a second delete is 400, an unknown one 404", async () => {
+  it("refuses with 409 while building, deletes with 204, then shows DELETED; a second delete is 400, an unknown one 404", async () => {
     const cyclades = compute();
     const before = (await (await fetch(`${cloud.url}/_devcloud/counters`)).json()) as Record<string, number>;
     const server = await cyclades.createServer({ name: "gone", imageRef: AGENT_IMAGE_ID, flavorRef: 1 });
+    const building = await api("DELETE", `/servers/${server.id}`);
+    assert.equal(building.text, fault("buildInProgress", 409, "Server is being build"));
+    assert.equal((await cyclades.getServer(server.id)).status, "BUILD");
+    await cyclades.waitForStatus(server.id, ["ACTIVE"], { intervalMs: 20 });
     const res = await api("DELETE", `/servers/${server.id}`);
     assert.equal(res.status, 204);
     assert.equal(res.text, "");
@@ -283,7 +293,7 @@ describe("GET, list and DELETE /servers", () => {
     const start = new Date(Date.now() - 1000).toISOString();
     const kept = await cyclades.createServer({ name: "kept", imageRef: AGENT_IMAGE_ID, flavorRef: 1 });
     const dropped = await cyclades.createServer({ name: "dropped", imageRef: AGENT_IMAGE_ID, flavorRef: 1 });
-    await cyclades.deleteServer(dropped.id);
+    await deleteBuilt(cyclades, dropped.id);
     const list = await cyclades.listServers();
     assert.deepEqual(
       list.map((s) => s.id),

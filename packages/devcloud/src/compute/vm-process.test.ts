@@ -236,6 +236,7 @@ describe("persistence", () => {
     const vm = await boot();
     const seen = await started(vm.root);
     const doomed = await cyclades().createServer({ name: "doomed", imageRef: AGENT_IMAGE_ID, flavorRef: 1 });
+    await cyclades().waitForStatus(doomed.id, ["ACTIVE"], { intervalMs: 20 }); // no DELETE while building
     await cyclades().deleteServer(doomed.id);
     await restart();
     assert.ok(!alive(seen.pid) && !alive(seen.child), "close() stopped the agent group");
@@ -248,6 +249,7 @@ describe("persistence", () => {
     assert.ok(Number(next.id) > Number(doomed.id), "ids are not reused");
     const text = JSON.parse(await readFile(join(dir, "compute", "servers.json"), "utf8"));
     assert.ok(text.servers.some((s: { id: number }) => s.id === Number(vm.id)));
+    await cyclades().waitForStatus(next.id, ["ACTIVE"], { intervalMs: 20 });
     await cyclades().deleteServer(next.id);
     await cyclades().deleteServer(vm.id);
   });

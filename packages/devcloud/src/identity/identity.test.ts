@@ -21,6 +21,8 @@ before(async () => {
   const base = defaultConfig();
   const config: DevcloudConfig = {
     ...base,
+    // The newest answers (user.projects, unversioned image endpoint); older ones: release.test.ts.
+    synnefo: "latest",
     users: [
       { ...(base.users[0] as DevcloudConfig["users"][number]), projects: [PROJECT], defaultProject: PROJECT },
       {

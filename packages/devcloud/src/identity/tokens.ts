@@ -13,7 +13,7 @@ const TOKEN_LIFETIME_MS = 30 * 24 * 3600 * 1000;
 /** Builds the handler; `startedAt` anchors the default expiry so it is stable while the devcloud runs. */
 export function tokensHandler(ctx: DevcloudContext, startedAt = Date.now()) {
   return async ({ req, res }: RouteContext): Promise<void> => {
-    const catalog = serviceCatalog(ctx.publicUrl());
+    const catalog = serviceCatalog(ctx.publicUrl(), ctx.release.unversionedImageEndpoint);
     // Astakos answers the catalog alone when there is no body (Content-Length 0 or missing).
     const length = Number(req.headers["content-length"] ?? 0);
     if (!length) {
@@ -66,7 +66,7 @@ function accessDocument(
       name: user.name,
       roles: [{ id: "1", name: "default" }],
       roles_links: [],
-      projects: ctx.users.projectsOf(user),
+      ...(ctx.release.tokenHasProjects ? { projects: ctx.users.projectsOf(user) } : {}),
     },
     serviceCatalog: catalog,
   };

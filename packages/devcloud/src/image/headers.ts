@@ -68,8 +68,11 @@ export function headersToParams(req: IncomingMessage): ImageParams {
   return params;
 }
 
-/** `urllib.unquote` + UTF-8 decoding; Node hands header bytes over as latin1 characters. */
-function unquote(value: string): string {
+/**
+ * `urllib.unquote` + UTF-8 decoding: valid `%xx` escapes are decoded once, anything else is kept as
+ * it is. Node hands header bytes over as latin1 characters.
+ */
+export function unquote(value: string): string {
   const bytes = Buffer.from(value, "latin1");
   const out: number[] = [];
   for (let i = 0; i < bytes.length; i++) {

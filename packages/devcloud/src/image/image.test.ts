@@ -54,7 +54,7 @@ async function upload(body: string | Buffer = `disk image ${++serial}`) {
   return { name, uuid: info.uuid, hash: info.hash, location: pithosLocation(DEMO_USER_UUID, "images", name) };
 }
 
-async function register(headers: Record<string, string>, token = DEMO_TOKEN, path = "/image/v1.0/images") {
+async function register(headers: Record<string, string>, token = DEMO_TOKEN, path = "/image/v1.0/images/") {
   const res = await fetch(cloud.url + path, {
     method: "POST",
     headers: { "x-auth-token": token, ...headers },
@@ -65,7 +65,7 @@ async function register(headers: Record<string, string>, token = DEMO_TOKEN, pat
 const fault = (name: string, code: number, message: string) =>
   JSON.stringify({ [name]: { code, message, details: "" } });
 
-describe("POST /image/v1.0/images (register)", () => {
+describe("POST /image/v1.0/images/ (register)", () => {
   it("registers with headers only: 200, empty body, the image in headers, id = object uuid", async () => {
     const obj = await upload();
     const res = await register({
@@ -230,18 +230,30 @@ describe("POST /image/v1.0/images (register)", () => {
     assert.equal(theirs.status, 403);
   });
 
-  it("accepts the Merkle hash as checksum, a 93-character property key, and both API versions", async () => {
+  it("unquotes each location segment exactly once, as urllib.unquote: valid escapes only", async () => {
+    for (const [name, quoted] of [
+      ["aA%zz.raw", "a%41%zz.raw"],
+      ["100%41.raw", "100%2541.raw"],
+    ] as const) {
+      await me.pithos.putObject("images", name, "x", { contentType: "application/octet-stream" });
+      const { uuid } = await me.pithos.headObject("images", name);
+      const res = await register({
+        "X-Image-Meta-Name": "once",
+        "X-Image-Meta-Location": `pithos://${DEMO_USER_UUID}/images/${quoted}`,
+      });
+      assert.equal(res.status, 200, `${quoted}: ${res.text}`);
+      assert.equal(res.headers.get("x-image-meta-id"), uuid);
+    }
+  });
+
+  it("accepts the Merkle hash as checksum and a 93-character property key", async () => {
     const obj = await upload();
-    const res = await register(
-      {
-        "X-Image-Meta-Name": "v1",
-        "X-Image-Meta-Location": obj.location,
-        "X-Image-Meta-Checksum": obj.hash,
-        [`X-Image-Meta-Property-${"K".repeat(93)}`]: "v",
-      },
-      DEMO_TOKEN,
-      "/image/v1/images",
-    );
+    const res = await register({
+      "X-Image-Meta-Name": "v1",
+      "X-Image-Meta-Location": obj.location,
+      "X-Image-Meta-Checksum": obj.hash,
+      [`X-Image-Meta-Property-${"K".repeat(93)}`]: "v",
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get(`x-image-meta-property-${"k".repeat(93)}`), "v");
   });
@@ -293,16 +305,16 @@ describe("PlanktonClient against the devcloud", () => {
     assert.deepEqual(head, image);
   });
 
-  it("lists {images: [...]} with short and detail fields, sorted as asked", async () => {
+  it("lists (a bare array on 0.16) with short and detail fields, sorted as asked", async () => {
     const a = await upload("a");
     const b = await upload("bbbbbb");
     await plankton().register({ name: "zz-sort-a", location: a.location });
     await plankton().register({ name: "aa-sort-b", location: b.location, properties: { OS: "x" } });
-    const res = await fetch(`${imageUrl()}/images?sort_key=name&sort_dir=asc`, {
+    const res = await fetch(`${imageUrl()}/images/?sort_key=name&sort_dir=asc`, {
       headers: { "x-auth-token": DEMO_TOKEN },
     });
-    const body = (await res.json()) as { images: Record<string, unknown>[] };
-    assert.deepEqual(Object.keys(body.images[0] ?? {}).sort(), [
+    const images = (await res.json()) as Record<string, unknown>[];
+    assert.deepEqual(Object.keys(images[0] ?? {}).sort(), [
       "container_format",
       "disk_format",
       "id",
@@ -310,7 +322,7 @@ describe("PlanktonClient against the devcloud", () => {
       "size",
       "status",
     ]);
-    const names = body.images.map((i) => i.name as string);
+    const names = images.map((i) => i.name as string);
     assert.deepEqual(names, [...names].sort());
     const detail = await plankton().list({ detail: true, sortKey: "size", sortDir: "desc" });
     const sizes = detail.map((i) => i.size);
@@ -321,11 +333,11 @@ describe("PlanktonClient against the devcloud", () => {
     const sortB = detail.find((i) => i.id === b.uuid);
     assert.deepEqual(sortB?.properties, { os: "x" });
     assert.equal(sortB?.checksum, b.hash);
-    const bad = await fetch(`${imageUrl()}/images?sort_key=colour`, {
+    const bad = await fetch(`${imageUrl()}/images/?sort_key=colour`, {
       headers: { "x-auth-token": DEMO_TOKEN },
     });
     assert.equal(await bad.text(), fault("badRequest", 400, "Invalid 'sort_key'"));
-    const badDir = await fetch(`${imageUrl()}/images?sort_dir=up`, {
+    const badDir = await fetch(`${imageUrl()}/images/?sort_dir=up`, {
       headers: { "x-auth-token": DEMO_TOKEN },
     });
     assert.equal(await badDir.text(), fault("badRequest", 400, "Invalid 'sort_dir'"));
@@ -399,12 +411,12 @@ describe("PlanktonClient against the devcloud", () => {
   it("answers GET of one image with 501, a missing token with 401, a bad one with the relayed fault", async () => {
     const res = await fetch(`${imageUrl()}/images/anything`, { headers: { "x-auth-token": DEMO_TOKEN } });
     assert.equal(res.status, 501);
-    const none = await fetch(`${imageUrl()}/images`);
+    const none = await fetch(`${imageUrl()}/images/`);
     assert.equal(await none.text(), fault("unauthorized", 401, "Access denied. No authentication token"));
-    const bad = await fetch(`${imageUrl()}/images`, { headers: { "x-auth-token": "bad" } });
+    const bad = await fetch(`${imageUrl()}/images/`, { headers: { "x-auth-token": "bad" } });
     assert.equal(bad.status, 401);
     assert.equal(JSON.parse(await bad.text()).fault.message, "UNAUTHORIZED");
-    const wrong = await fetch(`${imageUrl()}/images`, {
+    const wrong = await fetch(`${imageUrl()}/images/`, {
       method: "DELETE",
       headers: { "x-auth-token": DEMO_TOKEN },
     });
@@ -428,6 +440,7 @@ describe("images and servers", () => {
     assert.deepEqual(listed?.metadata, { os: "alpine" });
     const server = await cyclades.createServer({ name: "from-plankton", imageRef: image.id, flavorRef: 1 });
     assert.equal(server.status, "BUILD");
+    await cyclades.waitForStatus(server.id, ["ACTIVE"], { intervalMs: 20 });
     await cyclades.deleteServer(server.id);
   });
 });

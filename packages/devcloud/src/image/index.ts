@@ -1,4 +1,4 @@
-/** @module image — Plankton (`/image/v1.0`, `/image/v1`): Pithos objects registered as images. */
+/** @module image — Plankton (`/image/v1.0`, and `/image/v1` from 0.19): Pithos objects registered as images. */
 
 import type { BootImage, PlanktonImages } from "../compute/images.ts";
 import type { DevcloudContext, ServiceModule } from "../context.ts";
@@ -22,8 +22,8 @@ export function imageService(ctx: DevcloudContext): ImageModule {
     registry,
     routers: [
       imageRouter(ctx, registry, "/image/v1.0"),
-      imageRouter(ctx, registry, "/image/v1"),
-      // The catalog publishes `/image` without a version; anything else below it is Plankton's 400.
+      ...(ctx.release.imageV1Alias ? [imageRouter(ctx, registry, "/image/v1")] : []),
+      // Anything else below `/image` is Plankton's 400 "API endpoint not found".
       new Router("/image"),
     ],
     async start() {

@@ -1,9 +1,10 @@
 /** @module registry — Plankton's backend: images are Pithos objects with metadata in their "plankton" domain. */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { MAX_PROPERTY_VALUE_LENGTH } from "@icaas/synnefo";
 import type { DevcloudContext } from "../context.ts";
 import { badRequest, forbidden, itemNotFound } from "../fault.ts";
-import type { ImageParams } from "./headers.ts";
+import { type ImageParams, unquote } from "./headers.ts";
 import {
   imageToDict,
   isImage,
@@ -16,7 +17,7 @@ import { canRead, type ObjectStorePort, objectStore, type StoredObjectView } fro
 const DOMAIN = "plankton";
 /** `MAX_META_KEY_LENGTH` (128 − len("plankton") − len("property:")) and `MAX_META_VALUE_LENGTH`. */
 const MAX_KEY = 111;
-const MAX_VALUE = 256;
+const MAX_VALUE = MAX_PROPERTY_VALUE_LENGTH;
 const DISK_FORMATS = ["diskdump", "extdump", "ntfsdump"];
 const CONTAINER_FORMATS = ["aki", "ari", "ami", "bare", "ovf"];
 const UPDATE_FIELDS = new Set([
@@ -213,14 +214,8 @@ export function splitUrl(url: string): { account: string; container: string; nam
   }
   t.push(rest);
   if (t[0] !== "pithos:" || t.length !== 5) return undefined;
-  const decode = (s: string) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
-  return { account: decode(t[2] ?? ""), container: decode(t[3] ?? ""), name: decode(t[4] ?? "") };
+  // Each part is unquoted exactly once, as `urllib.unquote` does (a stray `%` stays a `%`).
+  return { account: unquote(t[2] ?? ""), container: unquote(t[3] ?? ""), name: unquote(t[4] ?? "") };
 }
 
 /** `validate_fields` (note `STORE_TYPES = ('pithos')` is a string, so Plankton tests a substring). */

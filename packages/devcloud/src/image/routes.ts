@@ -1,8 +1,8 @@
-/** @module routes — Plankton's image API, served under both `/image/v1.0` and `/image/v1`. */
+/** @module routes — Plankton's image API, as `plankton/urls.py` of the release being played routes it. */
 import type { DevcloudContext } from "../context.ts";
 import { badRequest } from "../fault.ts";
 import { readJson, sendEmpty, sendJson } from "../http-util.ts";
-import { Router } from "../router.ts";
+import { type Handler, Router } from "../router.ts";
 import { requireUser } from "../users.ts";
 import { DETAIL_FIELDS, headersToParams, imageHeaders } from "./headers.ts";
 import type { PlanktonImage } from "./image-record.ts";
@@ -38,18 +38,24 @@ export function imageRouter(ctx: DevcloudContext, registry: PlanktonRegistry, pr
       // Plankton parses its filters (name, status, …) but never applies them.
       const fields = detail ? DETAIL_FIELDS : LIST_FIELDS;
       const images = registry.list(u, sortKey, sortDir).map((image) => pick(image, fields));
-      sendJson(res, 200, { images });
+      sendJson(res, 200, ctx.release.wrappedImageList ? { images } : images);
     };
+  const register: Handler = async ({ req, res, url }) => {
+    const u = user(req, url);
+    req.resume();
+    const image = await registry.register(u, headersToParams(req));
+    sendEmpty(res, 200, imageHeaders(image));
+  };
 
-  return new Router(prefix)
-    .add("GET", "/images", list(false))
+  // Django with APPEND_SLASH = False: every pattern matches slash for slash. Only `images/` (list and
+  // register) has its slash, and only from 0.20 on may it be left out.
+  const router = new Router(prefix, { exactPaths: true })
+    .add("GET", "/images/", list(false))
+    .add("POST", "/images/", register);
+  if (ctx.release.imagesWithoutSlash)
+    router.add("GET", "/images", list(false)).add("POST", "/images", register);
+  return router
     .add("GET", "/images/detail", list(true))
-    .add("POST", "/images", async ({ req, res, url }) => {
-      const u = user(req, url);
-      req.resume();
-      const image = await registry.register(u, headersToParams(req));
-      sendEmpty(res, 200, imageHeaders(image));
-    })
     .add("HEAD", "/images/:id", ({ req, res, url, params }) => {
       const image = registry.get(user(req, url), params.id ?? "");
       sendEmpty(res, 200, imageHeaders(image));

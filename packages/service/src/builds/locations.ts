@@ -1,4 +1,5 @@
 /** @module builds/locations — where a build's image and log go in Pithos when the request does not say. */
+import { errors } from "../errors.ts";
 
 export interface Location {
   container: string;
@@ -42,4 +43,19 @@ export function resolveLocations(
     image: fill(image, DEFAULT_IMAGE_CONTAINER, `${base}.diskdump`),
     log: fill(log, DEFAULT_LOG_CONTAINER, `${base}.log`),
   };
+}
+
+/**
+ * A location's account must be the user's own: Pithos refuses container PUT and block POST when the
+ * token's user is not the account (`_can_write_container`), and Plankton refuses the permission change
+ * of a register. Refused here, before a VM is paid for, rather than after a whole download.
+ */
+export function checkAccounts(
+  user: string,
+  given: { image?: Partial<Location>; log?: Partial<Location> },
+): void {
+  for (const field of ["image", "log"] as const) {
+    const account = given[field]?.account;
+    if (account && account !== user) throw errors.accountNotYours(`build.${field}.account`, user);
+  }
 }

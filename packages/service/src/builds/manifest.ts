@@ -1,4 +1,5 @@
 /** @module builds/manifest — the one-time manifest an agent fetches: what to build and how to report. */
+import { policyToManifest, type SourcePolicy } from "@icaas/source-policy";
 import type { BuildRow } from "../db/schema.ts";
 import type { Manifest } from "../http/schemas.ts";
 import type { Location } from "./locations.ts";
@@ -11,12 +12,16 @@ export interface ManifestSettings {
   progressHeuristic: number;
   progressIntervalSeconds: number;
   maxDownloadBytes?: number;
+  minDownloadBytesPerSecond: number;
+  downloadWindowSeconds: number;
   buildTimeoutSeconds: number;
+  /** Where the source may point; the agent judges every address it connects to by it. */
+  sourcePolicy: SourcePolicy;
 }
 
 /**
  * The manifest of the original (progress, image, service, synnefo, log sections, string booleans as
- * the shell agent expected) plus `checksum` and `limits`. Optional keys appear only when set.
+ * the shell agent expected) plus `checksum`, `limits` and `source` (the source policy). Optional keys appear only when set.
  */
 export function buildManifest(
   row: BuildRow,
@@ -45,9 +50,12 @@ export function buildManifest(
       },
       synnefo: { url: settings.authUrl, token: secrets.userToken },
       log: { container: log.container, object: log.object, ...(log.account ? { account: log.account } : {}) },
+      source: policyToManifest(settings.sourcePolicy),
       limits: {
         ...(settings.maxDownloadBytes ? { max_download_bytes: settings.maxDownloadBytes } : {}),
         build_timeout_seconds: settings.buildTimeoutSeconds,
+        min_bytes_per_second: settings.minDownloadBytesPerSecond,
+        throughput_window_seconds: settings.downloadWindowSeconds,
       },
     },
   };

@@ -1,4 +1,6 @@
 /** @module http/error-handler — the one place errors become HTTP answers `{message, status, code}`. */
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
 import type {
   FastifyError,
   FastifyInstance,
@@ -47,6 +49,10 @@ export function genericValidationError(
 /** Fastify's own error codes, mapped onto the catalogue. */
 function fromFastify(error: FastifyError): ApiError | undefined {
   switch (error.code) {
+    case "FST_ERR_BAD_URL":
+      return errors.badUrl();
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return errors.urlTooLong();
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return errors.bodyTooLarge();
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
@@ -76,12 +82,40 @@ export function toApiError(error: unknown, request: FastifyRequest): ApiError {
   return errors.internal();
 }
 
-/** Installs the error and not-found handlers. */
+/** Answers any error as `{message, status, code}`; unexpected ones are logged. */
+function answer(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const api = toApiError(error, request);
+  if (api.status >= 500 && !(error instanceof ApiError)) request.log.error({ err: error }, "request failed");
+  reply.code(api.status).headers(api.headers).send(api.toJSON());
+}
+
+/** Installs the error handler. */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply: FastifyReply) => {
-    const api = toApiError(error, request);
-    if (api.status >= 500 && !(error instanceof ApiError))
-      request.log.error({ err: error }, "request failed");
-    reply.code(api.status).headers(api.headers).send(api.toJSON());
-  });
+  app.setErrorHandler((error, request, reply) => answer(error, request, reply));
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors the router meets before any route or hook runs (a
+ * malformed `%` escape, an over-long parameter) would otherwise get Fastify's own answer shape.
+ */
+export const frameworkErrors = (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void =>
+  answer(error, request, reply);
+
+/**
+ * Fastify's `clientErrorHandler` option: the HTTP parser refused the bytes, so there is no request
+ * to reply to; the answer is written on the socket, in the same shape, and the connection closed.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const api =
+    error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? errors.requestTimeout()
+      : error.code === "HPE_HEADER_OVERFLOW"
+        ? errors.headersTooLarge()
+        : errors.badHttp();
+  const body = JSON.stringify(api.toJSON());
+  socket.end(
+    `HTTP/1.1 ${api.status} ${STATUS_CODES[api.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -1,5 +1,6 @@
 /** @module http/schemas — the API's shapes, once: they validate requests, serialize answers and make the OpenAPI spec. */
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { SRC_MAX_LENGTH } from "../builds/validate-src.ts";
 
 /** Build ids are 32-bit in PostgreSQL (serial); larger numbers are simply not found. */
 const MAX_ID = 2_147_483_647;
@@ -29,7 +30,14 @@ export const ErrorBody = Type.Object(
 const LocationIn = (what: string) =>
   Type.Object(
     {
-      container: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+      container: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 256,
+          // A container is one URL path segment: `.`/`..` would be collapsed and `/` would split it.
+          pattern: "^(?!\\.\\.?$)[^/]+$",
+        }),
+      ),
       object: Type.Optional(
         Type.String({
           minLength: 1,
@@ -54,7 +62,7 @@ export const CreateBuildBody = Type.Object({
     name: Type.String({ minLength: 1, maxLength: 256, description: "The image's name in Plankton." }),
     src: Type.String({
       minLength: 1,
-      maxLength: 4096,
+      maxLength: SRC_MAX_LENGTH,
       pattern: "^[hH][tT][tT][pP][sS]?://",
       description: "The source image URL (http or https).",
     }),
@@ -232,10 +240,18 @@ export const ManifestSchema = Type.Object({
       object: Type.String(),
       account: Type.Optional(Type.String()),
     }),
+    source: Type.Optional(
+      Type.Object({
+        allow_private: Type.String({ description: "True or False: private addresses may be fetched." }),
+        allow: Type.String({ description: "Comma-separated allow-list: hosts, addresses, CIDRs, :port." }),
+      }),
+    ),
     limits: Type.Optional(
       Type.Object({
         max_download_bytes: Type.Optional(Type.Number()),
         build_timeout_seconds: Type.Optional(Type.Number()),
+        min_bytes_per_second: Type.Optional(Type.Number()),
+        throughput_window_seconds: Type.Optional(Type.Number()),
       }),
     ),
   }),

@@ -16,8 +16,9 @@ describe("agent VM jobs", () => {
     new CycladesClient({ computeUrl: `${h.cloud.url}/compute/v2.0`, token: USER_A.token });
 
   before(async () => {
-    // The runner is off: the test runs the jobs by hand, after faking a crash.
-    h = await startHarness({ service: { jobsEnabled: false } });
+    // The runner is off: the test runs the jobs by hand, after faking a crash. VMs stay in BUILD for a
+    // second, during which Cyclades refuses to delete them (409).
+    h = await startHarness({ service: { jobsEnabled: false }, cloud: { bootSeconds: 1 } });
     compute = new CycladesCompute({ authUrl: h.cloud.authUrl, timeoutMs: 5000 });
   });
   after(async () => h.close());
@@ -31,6 +32,8 @@ describe("agent VM jobs", () => {
     assert.equal(res.status, 202);
     return res.body.build.id as number;
   };
+
+  const built = (vm: { id: string }) => cyclades().waitForStatus(vm.id, ["ACTIVE"], { intervalMs: 50 });
 
   /** What a crash right after Cyclades answered (before the id was stored) leaves behind. */
   const lostAnswer = async (id: number) => {
@@ -71,7 +74,27 @@ describe("agent VM jobs", () => {
       (await devcloudServers(h.cloud)).filter((s) => s.name.startsWith(`icaas-agent-${id}-`)).length,
       1,
     );
+    await built(orphan);
     await cyclades().deleteServer(orphan.id);
+  });
+
+  it("retries the delete while Cyclades answers 409 buildInProgress, and deletes once the VM is built", async () => {
+    const id = await newBuild("building");
+    const vm = await lostAnswer(id);
+    assert.equal(
+      (await call(`${h.api}/builds/${id}`, { method: "DELETE", token: USER_A.token })).status,
+      204,
+    );
+    const job = (await h.service.ctx.store.jobs.get(id, "destroy_agent"))!;
+    const deps = { ctx: h.service.ctx, compute, logger: h.service.logger, waitMs: 10 };
+    const first = await destroyAgent(job, deps);
+    assert.equal(first.kind, "retry");
+    assert.match((first as { error: string }).error, /409 buildInProgress: Server is being build/);
+    assert.equal((await cyclades().getServer(vm.id)).status, "BUILD");
+    await built(vm);
+    assert.deepEqual(await destroyAgent(job, deps), { kind: "done" });
+    assert.equal((await cyclades().getServer(vm.id)).status, "DELETED");
+    assert.equal((await h.service.ctx.store.builds.find(id))?.vm_state, "gone");
   });
 
   it("finds and destroys that VM when the build is canceled before the id was stored", async () => {
@@ -87,6 +110,7 @@ describe("agent VM jobs", () => {
       ).status,
       204,
     );
+    await built(orphan);
     const job = (await h.service.ctx.store.jobs.get(id, "destroy_agent"))!;
     const outcome = await destroyAgent(job, {
       ctx: h.service.ctx,

@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { endBuild } from "../builds/end-build.ts";
 import { buildManifest } from "../builds/manifest.ts";
+import { sourcePolicyOf } from "../builds/source-policy.ts";
 import type { ServiceContext } from "../context.ts";
 import { SEAL } from "../context.ts";
 import { randomToken, sameHash, sha256Hex } from "../crypto.ts";
@@ -27,6 +28,7 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 /** Registers the agent routes; they authenticate by nonce (manifest) and agent token (reports). */
 export async function agentRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  const sourcePolicy = sourcePolicyOf(ctx.config);
   app.get(
     "/builds/agent/:id/:nonce",
     {
@@ -82,7 +84,10 @@ export async function agentRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           progressHeuristic: ctx.config.progressHeuristic,
           progressIntervalSeconds: ctx.config.progressIntervalSeconds,
           maxDownloadBytes: ctx.config.maxDownloadBytes,
+          minDownloadBytesPerSecond: ctx.config.minDownloadBytesPerSecond,
+          downloadWindowSeconds: ctx.config.downloadWindowSeconds,
           buildTimeoutSeconds: ctx.config.buildTimeoutSeconds,
+          sourcePolicy,
         },
       );
     },

@@ -1,6 +1,9 @@
 /** @module routes/builds — the user API: create, list, show, cancel and delete builds. */
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from "fastify";
-import { resolveLocations } from "../builds/locations.ts";
+import { findControlCharacter } from "../builds/control-characters.ts";
+import { checkAccounts, resolveLocations } from "../builds/locations.ts";
+import { checkSourcePolicy, sourcePolicyOf } from "../builds/source-policy.ts";
+import { srcSyntaxProblem } from "../builds/validate-src.ts";
 import { buildJsonText, buildSummaryText } from "../builds/view.ts";
 import type { ServiceContext } from "../context.ts";
 import { SEAL } from "../context.ts";
@@ -50,6 +53,8 @@ function header(request: FastifyRequest, name: string): string | undefined {
 /** Words for the fields whose schema is a pattern (Ajv would quote the regular expression). */
 const PATTERN_HINTS: Record<string, string> = {
   "build.src": "must be an http:// or https:// URL",
+  "build.image.container": "must not be . or .. nor contain /",
+  "build.log.container": "must not be . or .. nor contain /",
   "build.image.object": "must not start with / nor have . or .. as a path segment",
   "build.log.object": "must not start with / nor have . or .. as a path segment",
   "build.checksum":
@@ -112,6 +117,7 @@ const idNotFound = (validation: FastifySchemaValidationError[], context: string 
 
 /** Registers the user routes; every one needs `X-Auth-Token`. */
 export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  const sourcePolicy = sourcePolicyOf(ctx.config);
   app.decorateRequest("user", null);
   app.decorateRequest("userToken", null);
   app.addHook("onRequest", async (request) => {
@@ -155,8 +161,15 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     },
     async (request, reply) => {
       const user = request.user!;
-      ctx.createLimiter.take(user.uuid);
       const input = (request.body as CreateBuildBody).build;
+      // Refused before anything is stored or a VM is paid for (like schema errors, not rate-counted).
+      const control = findControlCharacter(input, "build");
+      if (control) throw errors.invalidCharacters(control.path, control.codePoint);
+      const srcProblem = srcSyntaxProblem(input.src);
+      if (srcProblem) throw errors.invalidParameter("build.src", srcProblem);
+      checkSourcePolicy(sourcePolicy, input.src);
+      checkAccounts(user.uuid, input);
+      ctx.createLimiter.take(user.uuid);
       const key = header(request, "idempotency-key");
       const nonce = randomToken(32);
       const sealedToken = ctx.box.encrypt(request.userToken!, SEAL.userToken);

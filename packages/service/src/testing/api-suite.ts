@@ -141,6 +141,20 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
         await vmDeleted(b.id);
       });
 
+      it("refuses an image or log account other than the user's own with 400 account_not_yours, storing nothing", async () => {
+        const before = (await call(`${api}/builds`, { token: USER_A.token })).body.builds.length;
+        for (const field of ["image", "log"] as const) {
+          const res = await create({ name: "x", src: SRC, [field]: { account: USER_B.uuid } });
+          assert.equal(res.status, 400, field);
+          assert.equal(res.body.code, "account_not_yours");
+          assert.equal(
+            res.body.message,
+            `Invalid value for parameter 'build.${field}.account': must be your own account (${USER_A.uuid}) or left out`,
+          );
+        }
+        assert.equal((await call(`${api}/builds`, { token: USER_A.token })).body.builds.length, before);
+      });
+
       it("creates the agent VM with the user's token, the manifest URL and the marker (test_create_image)", async () => {
         const res = await create({
           name: "Ελληνικό όνομα ☃",
@@ -236,6 +250,78 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
         assert.equal(json.body.code, "invalid_json");
         const list = await call(`${api}/builds`, { token: USER_A.token });
         assert.ok(!list.body.builds.some((b: { name: string }) => b.name === "x"), "nothing was stored");
+      });
+
+      it("refuses control characters in any text field with 400 invalid_characters (PostgreSQL cannot store NUL)", async () => {
+        const cases: [Record<string, unknown>, string, string][] = [
+          [{ name: "nul\u0000name", src: SRC }, "build.name", "U+0000"],
+          [{ name: "x", src: `${SRC}\u0000`, description: "d" }, "build.src", "U+0000"],
+          [{ name: "x", src: SRC, description: "a\u0000b" }, "build.description", "U+0000"],
+          [{ name: "esc\u001b[31m", src: SRC }, "build.name", "U+001B"],
+          [{ name: "two\nlines", src: SRC }, "build.name", "U+000A"],
+          [{ name: "x", src: SRC, project: "p\u0085" }, "build.project", "U+0085"],
+          [
+            { name: "x", src: SRC, image: { container: "images", object: "a\u0000" } },
+            "build.image.object",
+            "U+0000",
+          ],
+        ];
+        for (const [build, path, codePoint] of cases) {
+          const res = await create(build);
+          assert.equal(res.status, 400, JSON.stringify(build));
+          assert.deepEqual(res.body, {
+            message: `Invalid value for parameter '${path}': must not contain control characters (${codePoint})`,
+            status: 400,
+            code: "invalid_characters",
+          });
+        }
+        const list = await call(`${api}/builds`, { token: USER_A.token });
+        assert.equal(list.status, 200);
+        assert.ok(
+          !list.body.builds.some((b: { name: string }) => /[\u0000-\u001f]|^x$/.test(b.name)),
+          "nothing was stored",
+        );
+      });
+
+      it("refuses a src that is no well-formed http(s) URL with a host, before any VM is made", async () => {
+        const cases: [string, RegExp][] = [
+          ["http://", /must name a host after \/\/$/],
+          ["https://", /must name a host after \/\/$/],
+          ["http:///etc/passwd", /must name a host after \/\/$/],
+          ["https://a b/c", /must not contain whitespace or control characters$/],
+          ["http://example.org:99999/d.img", /is not a valid URL$/],
+          [`http://example.org/${"a".repeat(4096)}`, /more than 4096 characters$/],
+        ];
+        for (const [src, reason] of cases) {
+          const res = await create({ name: "bad-src", src });
+          assert.equal(res.status, 400, src);
+          assert.equal(res.body.code, "invalid_parameter", src);
+          assert.match(res.body.message, /^Invalid value for parameter 'build\.src': /);
+          assert.match(res.body.message, reason, src);
+        }
+        const crlf = await create({ name: "bad-src", src: "http://example.org/a\r\nHost: evil" });
+        assert.equal(crlf.status, 400);
+        assert.equal(crlf.body.code, "invalid_characters");
+        const list = await call(`${api}/builds`, { token: USER_A.token });
+        assert.ok(
+          !list.body.builds.some((b: { name: string }) => b.name === "bad-src"),
+          "nothing was stored",
+        );
+      });
+
+      it("refuses the container names . and .. (the request would go to another path)", async () => {
+        for (const where of ["image", "log"])
+          for (const container of [".", "..", "a/b"]) {
+            const res = await create({ name: "dots", src: SRC, [where]: { container } });
+            assert.equal(res.status, 400, `${where} ${container}`);
+            assert.deepEqual(res.body, {
+              message: `Invalid value for parameter 'build.${where}.container': must not be . or .. nor contain /`,
+              status: 400,
+              code: "invalid_parameter",
+            });
+          }
+        const list = await call(`${api}/builds`, { token: USER_A.token });
+        assert.ok(!list.body.builds.some((b: { name: string }) => b.name === "dots"), "nothing was stored");
       });
 
       it("reads a JSON body sent with curl's default form Content-Type", async () => {
@@ -516,7 +602,14 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
         assert.equal(m.service.insecure, "False");
         assert.deepEqual(m.synnefo, { url: h.cloud.authUrl, token: USER_A.token });
         assert.deepEqual(m.log, { container: "icaas", object: `manifest-${b.id}.log` });
-        assert.deepEqual(m.limits, { max_download_bytes: 21474836480, build_timeout_seconds: 7200 });
+        assert.deepEqual(m.limits, {
+          max_download_bytes: 21474836480,
+          build_timeout_seconds: 7200,
+          min_bytes_per_second: 32768,
+          throughput_window_seconds: 60,
+        });
+        // The harness allow-lists loopback for its test sources.
+        assert.deepEqual(m.source, { allow_private: "True", allow: "127.0.0.0/8,::1/128" });
         assert.equal((await get(b.id)).body.build.status_details.details, "Agent booted normally");
         const second = await call(url);
         assert.equal(second.status, 403);

@@ -12,6 +12,7 @@ import {
   defaultConfig,
   startDevcloud,
 } from "@icaas/devcloud";
+import { LOOPBACK_NETWORKS } from "@icaas/source-policy";
 import type { Logger } from "pino";
 import { resolveConfig, type ServiceConfig } from "../config.ts";
 import { createLogger } from "../logger.ts";
@@ -124,7 +125,7 @@ export function testCloudConfig(overrides: Partial<DevcloudConfig> = {}, vms = 5
   };
 }
 
-/** Short timeouts so lifecycle tests take seconds. */
+/** Short timeouts so lifecycle tests take seconds; image sources on loopback allowed (see below). */
 export function testServiceConfig(
   cloud: Devcloud,
   dataDir: string,
@@ -148,6 +149,8 @@ export function testServiceConfig(
     maxActiveBuildsPerUser: 0,
     rateLimitPerMinute: 0,
     createRateLimitPerMinute: 0,
+    // Test sources run on loopback, which the default source policy refuses: allowed here, on purpose.
+    sourceAllowList: [...LOOPBACK_NETWORKS],
     ...overrides,
   });
 }
