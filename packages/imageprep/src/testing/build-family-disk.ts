@@ -47,10 +47,11 @@ export async function buildFamilyDisk(
     const snapshot = "@/.snapshots/1/snapshot";
     const disk = await buildDisk(path, {
       label: "dos",
-      sizeMiB: 240,
+      // Above the 256 MiB below which the kernel will not resize btrfs, so shrink has room to work.
+      sizeMiB: 420,
       partitions: [
         {
-          sizeMiB: 200,
+          sizeMiB: 400,
           fs: "btrfs",
           tree: root,
           uuid: rootUuid,
