@@ -219,7 +219,10 @@ describe("shrink edge cases", () => {
     assert.equal(r.skipped, undefined);
     const t = await readPartitionTable(disk.path);
     const p1 = t?.partitions.find((p) => p.number === 1);
-    assert.ok(p1 && p1.bytes === 256 * MiB, `partition 1 shrunk to the 256 MiB btrfs floor (${p1?.bytes} bytes)`);
+    assert.ok(
+      p1 && p1.bytes === 256 * MiB,
+      `partition 1 shrunk to the 256 MiB btrfs floor (${p1?.bytes} bytes)`,
+    );
     assert.equal(r.newSize, p1.offset + p1.bytes + MiB);
     assert.ok(lines.some((l) => /btrfs partition 1: \d+ → \d+ bytes/.test(l)));
     assert.equal(await checkFilesystem(disk.path, p1, "btrfs"), "");

@@ -52,12 +52,17 @@ export async function withReadOnlyMounts<T>(
   }
 }
 
-/** Lines of /proc/mounts and `losetup -a` that mention `image` or this package's mount directories: what a run left behind. */
+/**
+ * What a run left behind for `image`: its loop devices (`losetup -j`) and the mounts on them. A
+ * mount holds its loop device, so a leaked mount always shows here too. Other images' mounts (tests
+ * running beside this one) are not counted.
+ */
 export async function leftovers(image: string): Promise<string[]> {
   const loops = (await runTool("losetup", ["-j", image])).stdout.split("\n").filter(Boolean);
+  const devices = loops.map((l) => l.split(":")[0] as string);
   const mounts = (await readFile("/proc/mounts", "utf8"))
     .split("\n")
-    .filter((l) => l.includes("icaas-guest-"));
+    .filter((l) => devices.includes(l.split(" ")[0] as string));
   return [...loops, ...mounts];
 }
 
