@@ -188,4 +188,43 @@ describe("RHEL-family and SUSE guests (mount backend)", () => {
       "no secret survives anywhere in the raw image",
     );
   });
+
+  it("prepares a Rocky-like guest whose XFS root is an LVM volume, read without device-mapper or the host's LVM", async () => {
+    const disk = await buildFamilyDisk(join(dir, "rhel-lvm.raw"), "rhel-lvm", MARKER);
+    const lines: string[] = [];
+    const r = await prepareImage(disk.path, { log: (l) => lines.push(l) });
+    assert.deepEqual(r.inspection.root?.lvm, { vg: "rl", lv: "root" });
+    assert.equal(r.inspection.root?.offset, disk.rootVolume?.offset);
+    assert.deepEqual(
+      r.inspection.volumes?.map((v) => [v.lvm.lv, v.filesystem.type]),
+      [
+        ["root", "xfs"],
+        ["swap", "unknown"],
+      ],
+    );
+    // snf-image only knows partitions: the physical volume's.
+    assert.equal(r.metadata.ROOT_PARTITION, "2");
+    assert.equal(r.metadata.KERNEL, "5.14.0-427.13.1.el9_4.x86_64");
+    assert.ok(lines.some((l) => /mounted partition 1 \(xfs\) at guest \/boot/.test(l)));
+    assert.deepEqual(await leftovers(disk.path), []);
+    // The guest's VG was never known to the host's LVM: nothing backed up or archived under its name.
+    for (const d of ["/etc/lvm/backup", "/etc/lvm/archive"]) {
+      const names = await readdir(d).catch(() => [] as string[]);
+      assert.ok(!names.some((n) => n === "rl" || n.startsWith("rl_")), `${d} holds nothing of the guest`);
+    }
+    const lv = disk.rootVolume as { offset: number; bytes: number };
+    await withReadOnlyMounts(disk.path, [{ ...lv, type: "xfs" }], async ([root]) => {
+      const fstab = await text(join(root as string, "etc/fstab"));
+      assert.match(fstab, /^\/dev\/mapper\/rl-root \/ +xfs/m, "LVM names are persistent: left alone");
+      assert.doesNotMatch(fstab, /swap/);
+      await gone(join(root as string, "etc/ssh/ssh_host_rsa_key"));
+      assert.equal((await lstat(join(root as string, ".autorelabel"))).isFile(), true);
+    });
+    assert.equal(await checkFilesystem(disk.path, lv, "xfs"), "");
+    assert.equal(
+      await fileContains(disk.path, MARKER),
+      false,
+      "no secret survives anywhere in the raw image",
+    );
+  });
 });

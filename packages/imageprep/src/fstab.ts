@@ -39,6 +39,8 @@ export interface DeviceIds {
   uuid?: string;
   label?: string;
   partuuid?: string;
+  /** An LVM logical volume: `/dev/mapper/<vg>-<lv>` (dashes doubled) and `/dev/<vg>/<lv>`. */
+  lvm?: { vg: string; lv: string } | undefined;
 }
 
 /**
@@ -55,6 +57,11 @@ export function specNames(spec: string, p: DeviceIds): boolean {
     if (kind === "UUID") return eq(p.uuid, value);
     if (kind === "LABEL") return p.label !== undefined && p.label === value;
     return eq(p.partuuid, value);
+  }
+  if (p.lvm) {
+    const dm = (s: string) => s.replace(/-/g, "--");
+    if (spec === `/dev/mapper/${dm(p.lvm.vg)}-${dm(p.lvm.lv)}` || spec === `/dev/${p.lvm.vg}/${p.lvm.lv}`)
+      return true;
   }
   const dev = /^\/dev\/[hsv]da(\d+)$/.exec(spec);
   return dev !== null && Number(dev[1]) === p.number;

@@ -93,7 +93,7 @@ describe("inspectImage", () => {
 
   const unsupported: Array<[string, () => Promise<string>, RegExp]> = [
     [
-      "LVM",
+      "an LVM label without a readable volume group",
       async () => {
         const p = join(dir, "lvm.raw");
         await buildDisk(p, {
@@ -106,7 +106,7 @@ describe("inspectImage", () => {
         });
         return p;
       },
-      /uses LVM \(partition 2 is an LVM physical volume\)/,
+      /^no readable root filesystem: partition 2 is an LVM physical volume in no volume group$/,
     ],
     [
       "an XFS filesystem without an OS (mounted read-only to look)",

@@ -7,8 +7,9 @@ import { type FilesystemInfo, isExt, probeFilesystem } from "./fs-probe.ts";
 import type { GuestFs } from "./guest-fs/contract.ts";
 import { withExtFs } from "./guest-fs/debugfs/debugfs-fs.ts";
 import { findRootSubvolume } from "./guest-fs/mount/btrfs.ts";
-import { GuestMount, type GuestRoot } from "./guest-fs/mount/guest-mount.ts";
+import { GuestMount, type GuestRoot, type MountSource } from "./guest-fs/mount/guest-mount.ts";
 import { HostDirFs } from "./guest-fs/mount/host-dir-fs.ts";
+import { linearRange, readVolumeGroup, type VolumeGroup } from "./guest-fs/mount/lvm.ts";
 import { type Backend, backendFor, withGuestFs } from "./guest-fs/open.ts";
 import { dataPartitions, type Partition, type PartitionTable, readPartitionTable } from "./partitions.ts";
 import { detectInit, type InitSystem, isServiceEnabled, readSshdConfig } from "./services.ts";
@@ -16,6 +17,14 @@ import { loginUsers } from "./users.ts";
 
 export interface InspectedPartition extends Partition {
   filesystem: FilesystemInfo;
+}
+
+/**
+ * An LVM logical volume of one linear segment: a byte range of its physical volume's partition
+ * (`number`), read and mounted like a partition. `offset` and `bytes` are its own.
+ */
+export interface InspectedVolume extends InspectedPartition {
+  lvm: { vg: string; lv: string };
 }
 
 export type PackageManager = "apt" | "dnf" | "yum" | "zypper" | "pacman";
@@ -54,6 +63,8 @@ export interface RootInfo {
   subvolume?: string;
   /** How it is read and edited: debugfs (ext, unmounted) or a kernel mount. */
   backend: Backend;
+  /** The root is this LVM logical volume (on partition `partition`). */
+  lvm?: { vg: string; lv: string };
 }
 
 export interface Inspection {
@@ -62,6 +73,8 @@ export interface Inspection {
   size: number;
   partitionTable?: PartitionTable;
   partitions: InspectedPartition[];
+  /** LVM logical volumes found on the physical-volume partitions. */
+  volumes?: InspectedVolume[];
   root?: RootInfo;
   os?: OsInfo;
   /** Why the image cannot be prepared; absent when it can. */
@@ -181,15 +194,13 @@ function listNumbers(ns: number[]): string {
 function unsupportedReason(
   partitions: InspectedPartition[],
   roots: InspectedPartition[],
+  lvmProblems: string[],
 ): string | undefined {
-  const lvm = partitions.filter((p) => p.kind === "lvm" || p.filesystem.type === "lvm2");
-  if (lvm.length > 0) {
-    return `the image uses LVM (partition ${listNumbers(lvm.map((p) => p.number))} is an LVM physical volume), which cannot be prepared without a VM`;
-  }
   if (roots.length > 1) {
     return `several operating systems found (partitions ${listNumbers(roots.map((p) => p.number))} each hold /etc/fstab); only one is supported`;
   }
   if (roots.length === 1) return undefined;
+  if (lvmProblems.length > 0) return `no readable root filesystem: ${lvmProblems.join("; ")}`;
   const luks = partitions.filter((p) => p.filesystem.type === "luks");
   if (luks.length > 0)
     return `partition ${listNumbers(luks.map((p) => p.number))} is encrypted (LUKS); no readable root filesystem`;
@@ -225,10 +236,52 @@ async function findRoot(
   }
 }
 
+/**
+ * The logical volumes of the LVM physical volume on `p`, read in a private LVM environment through a
+ * read-only loop device; those that are not one linear segment come back as problems (they need
+ * device-mapper).
+ */
+async function inspectLvm(
+  image: string,
+  p: InspectedPartition,
+): Promise<{ volumes: InspectedVolume[]; problems: string[] }> {
+  const mount = new GuestMount(image, { readOnly: true });
+  let vg: VolumeGroup | undefined;
+  try {
+    vg = await readVolumeGroup(await mount.device(p));
+  } finally {
+    await mount.close();
+  }
+  if (!vg)
+    return { volumes: [], problems: [`partition ${p.number} is an LVM physical volume in no volume group`] };
+  const volumes: InspectedVolume[] = [];
+  const problems: string[] = [];
+  for (const lv of vg.volumes) {
+    const r = linearRange(vg, lv);
+    if (!r) {
+      problems.push(
+        `LVM volume ${vg.name}/${lv.name} is not one linear segment (it would need device-mapper)`,
+      );
+      continue;
+    }
+    const offset = p.offset + r.offset;
+    const filesystem = await probeFilesystem(image, offset, r.bytes);
+    volumes.push({ ...p, offset, bytes: r.bytes, filesystem, lvm: { vg: vg.name, lv: lv.name } });
+  }
+  return { volumes, problems };
+}
+
+/** Everything that can be mounted: the partitions and the LVM volumes, as the backends take them. */
+export function mountSources(inspection: Inspection): MountSource[] {
+  return [...inspection.partitions, ...(inspection.volumes ?? [])];
+}
+
 /** The root of an inspection in the shape the backends take. */
 export function guestRoot(inspection: Inspection): GuestRoot {
   const root = inspection.root as RootInfo;
-  const part = inspection.partitions.find((p) => p.number === root.partition);
+  const part = mountSources(inspection).find((p) => p.offset === root.offset) as
+    | InspectedPartition
+    | undefined;
   const out: GuestRoot = {
     number: root.partition,
     offset: root.offset,
@@ -237,6 +290,7 @@ export function guestRoot(inspection: Inspection): GuestRoot {
   };
   if (part?.uuid) out.uuid = part.uuid;
   if (root.subvolume !== undefined) out.subvolume = root.subvolume;
+  if (root.lvm) out.lvm = root.lvm;
   return out;
 }
 
@@ -275,14 +329,22 @@ export async function inspectImage(
     const filesystem = await probeFilesystem(image, p.offset, p.bytes);
     partitions.push({ ...p, filesystem });
   }
-  const roots: Array<InspectedPartition & { subvolume?: string }> = [];
-  for (const p of partitions) {
+  const volumes: InspectedVolume[] = [];
+  const lvmProblems: string[] = [];
+  for (const p of partitions.filter((x) => x.filesystem.type === "lvm2")) {
+    const found = await inspectLvm(image, p);
+    volumes.push(...found.volumes);
+    lvmProblems.push(...found.problems);
+  }
+  const roots: Array<InspectedPartition & { subvolume?: string; lvm?: { vg: string; lv: string } }> = [];
+  for (const p of [...partitions, ...volumes]) {
     options.signal?.throwIfAborted();
     const found = await findRoot(image, p);
     if (found) roots.push(found);
   }
   const inspection: Inspection = { image, size, partitionTable: table, partitions };
-  const reason = unsupportedReason(partitions, roots);
+  if (volumes.length > 0) inspection.volumes = volumes;
+  const reason = unsupportedReason(partitions, roots, lvmProblems);
   if (reason) inspection.unsupported = reason;
   const root = roots[0];
   if (roots.length === 1 && root) {
@@ -294,10 +356,11 @@ export async function inspectImage(
       backend: backendFor(root),
     };
     if (root.subvolume !== undefined) inspection.root.subvolume = root.subvolume;
+    if (root.lvm) inspection.root.lvm = root.lvm;
     inspection.os = await withGuestFs(
       image,
       guestRoot(inspection),
-      partitions,
+      mountSources(inspection),
       { readOnly: true, signal: options.signal },
       (fs) => inspectOs(fs),
     );

@@ -4,7 +4,7 @@ import { ImagePrepError } from "./errors.ts";
 import { installFirstBoot } from "./first-boot.ts";
 import { isExt } from "./fs-probe.ts";
 import { withGuestFs } from "./guest-fs/open.ts";
-import { guestRoot, type Inspection, inspectImage, type OsInfo, sshdState } from "./inspect.ts";
+import { guestRoot, type Inspection, inspectImage, mountSources, type OsInfo, sshdState } from "./inspect.ts";
 import { initialMetadata, remoteConnection } from "./metadata.ts";
 import { metadataLabel } from "./partitions.ts";
 import { scheduleRelabel } from "./selinux.ts";
@@ -117,7 +117,7 @@ export async function prepareImage(image: string, options: PrepareOptions = {}):
   const results: TaskResult[] = [];
   const runnable = TASKS.filter((t) => t.stage === "prepare" && selected.has(t.name));
   const session = { discard: true, signal: options.signal, log };
-  await withGuestFs(image, guestRoot(inspection), inspection.partitions, session, async (fs) => {
+  await withGuestFs(image, guestRoot(inspection), mountSources(inspection), session, async (fs) => {
     const ctx: TaskContext = { fs, inspection, os, params, metadata, firstBoot: [], log };
     let done = 0;
     for (const task of TASKS) {
@@ -172,7 +172,7 @@ export async function prepareImage(image: string, options: PrepareOptions = {}):
     }
   });
 
-  const extParts = inspection.partitions.filter((p) => isExt(p.filesystem.type));
+  const extParts = mountSources(inspection).filter((p) => isExt(p.filesystem.type));
   let n = 0;
   for (const p of extParts) {
     progress({ phase: "discard", done: n, total: extParts.length });

@@ -99,11 +99,16 @@ function shadow(user: string, marker: string): string {
 /**
  * A Rocky Linux 9-like guest: dnf, NetworkManager (a keyfile and an ifcfg), SELinux enforcing,
  * GRUB 2 with BLS entries, a separate /boot (its kernel config is only visible with /boot mounted),
- * fstab by UUID with a `/dev/vda3` swap line. `bootUuid` names the /boot filesystem.
+ * fstab by UUID with a `/dev/vda3` swap line. `bootUuid` names the /boot filesystem. With `lvm`,
+ * root and swap are the LVM volumes rl/root and rl/swap, named by /dev/mapper paths as RHEL does.
  */
-export function rhelTree(o: FamilyTreeOptions & { bootUuid: string }): { root: GuestTree; boot: GuestTree } {
+export function rhelTree(o: FamilyTreeOptions & { bootUuid: string; lvm?: boolean }): {
+  root: GuestTree;
+  boot: GuestTree;
+} {
   const kernel = "5.14.0-427.13.1.el9_4.x86_64";
-  const cmdline = `root=UUID=${o.rootUuid} ro console=tty0 console=ttyS0,115200n8 no_timer_check crashkernel=1G-4G:192M`;
+  const rootSpec = o.lvm ? "/dev/mapper/rl-root" : `UUID=${o.rootUuid}`;
+  const cmdline = `root=${rootSpec} ro${o.lvm ? " rd.lvm.lv=rl/root" : ""} console=tty0 console=ttyS0,115200n8 no_timer_check crashkernel=1G-4G:192M`;
   const root: GuestTree = {
     ...systemdBase(o.marker, { name: "rocky", uid: 1000 }),
     "/etc/os-release":
@@ -116,9 +121,9 @@ export function rhelTree(o: FamilyTreeOptions & { bootUuid: string }): { root: G
     "/etc/group": "root:x:0:\nwheel:x:10:rocky\nrocky:x:1000:\n",
     "/etc/fstab": [
       "# Created by anaconda",
-      `UUID=${o.rootUuid} /     xfs defaults 0 0`,
+      `${rootSpec} /     xfs defaults 0 0`,
       `UUID=${o.bootUuid} /boot xfs defaults 0 0`,
-      "/dev/vda3 none swap defaults 0 0",
+      o.lvm ? "/dev/mapper/rl-swap none swap defaults 0 0" : "/dev/vda3 none swap defaults 0 0",
       "",
     ].join("\n"),
     "/boot": { dir: true, mode: 0o555 },
@@ -154,7 +159,7 @@ export function rhelTree(o: FamilyTreeOptions & { bootUuid: string }): { root: G
     [`/vmlinuz-${kernel}`]: { data: "kernel", mode: 0o755 },
     "/grub2/grub.cfg": "set timeout=1\nblscfg\n",
     "/grub2/grubenv": `# GRUB Environment Block\nsaved_entry=0123456789abcdef0123456789abcdef-${kernel}\n`,
-    [`/loader/entries/0123456789abcdef0123456789abcdef-${kernel}.conf`]: `title Rocky Linux (${kernel}) 9.4 (Blue Onyx)\nversion ${kernel}\nlinux /vmlinuz-${kernel}\ninitrd /initramfs-${kernel}.img\noptions ${cmdline.replace(`UUID=${o.rootUuid}`, "/dev/vda1")}\n`,
+    [`/loader/entries/0123456789abcdef0123456789abcdef-${kernel}.conf`]: `title Rocky Linux (${kernel}) 9.4 (Blue Onyx)\nversion ${kernel}\nlinux /vmlinuz-${kernel}\ninitrd /initramfs-${kernel}.img\noptions ${o.lvm ? cmdline : cmdline.replace(`UUID=${o.rootUuid}`, "/dev/vda1")}\n`,
   };
   return { root, boot };
 }

@@ -2,6 +2,7 @@
 import { mkdtemp, readFile, rmdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { detachLoop } from "../guest-fs/mount/loop.ts";
 import { runTool } from "../run-tool.ts";
 
 export interface ReadBackPartition {
@@ -34,7 +35,7 @@ export async function withReadOnlyMounts<T>(
           image,
         ])
       ).stdout.trim();
-      undo.push(() => runTool("losetup", ["-d", dev]));
+      undo.push(() => detachLoop(dev));
       const dir = await mkdtemp(join(tmpdir(), "icaas-readback-"));
       undo.push(() => rmdir(dir));
       const opts = [
@@ -90,6 +91,6 @@ export async function checkFilesystem(
     const r = await runTool(tool, args as string[], { okCodes: [0, 1] });
     return r.code === 0 ? "" : `${r.stdout}${r.stderr}`;
   } finally {
-    await runTool("losetup", ["-d", dev]);
+    await detachLoop(dev);
   }
 }

@@ -26,6 +26,8 @@ export interface MountSource {
   uuid?: string;
   /** A block device that already holds it (an activated LVM volume): no loop device is attached. */
   device?: string;
+  /** An LVM logical volume (then `number` is its physical volume's partition). */
+  lvm?: { vg: string; lv: string };
 }
 
 export interface GuestMountOptions {
@@ -81,7 +83,8 @@ export interface MountedFs {
 export class GuestMount {
   readonly cleanup = new CleanupStack();
   readonly mounts: MountedFs[] = [];
-  private readonly devices = new Map<number, string>();
+  /** Loop devices by `offset:bytes`: one per partition or volume, shared by its subvolume mounts. */
+  private readonly devices = new Map<string, string>();
   private tmp = "";
   readonly image: string;
   readonly options: GuestMountOptions;
@@ -108,7 +111,8 @@ export class GuestMount {
   /** The block device of a source: its LVM volume, or a loop device over its bytes (one per partition). */
   async device(src: MountSource): Promise<string> {
     if (src.device) return src.device;
-    const known = this.devices.get(src.number);
+    const key = `${src.offset}:${src.bytes}`;
+    const known = this.devices.get(key);
     if (known) return known;
     this.options.signal?.throwIfAborted();
     const dev = await attachLoop(
@@ -118,7 +122,7 @@ export class GuestMount {
       src.bytes,
       this.options.readOnly === true,
     );
-    this.devices.set(src.number, dev);
+    this.devices.set(key, dev);
     return dev;
   }
 
@@ -208,7 +212,9 @@ export async function mountGuest(
     for (const e of extra) {
       const src = [root, ...partitions].find((p) =>
         specNames(e.spec, {
-          number: p.number,
+          // /dev/sdaN names the partition, never a volume inside it.
+          number: p.lvm ? -1 : p.number,
+          lvm: p.lvm,
           uuid: p.filesystem.uuid,
           label: p.filesystem.label,
           partuuid: p.uuid,
@@ -217,7 +223,7 @@ export async function mountGuest(
       if (!src || !MOUNTABLE.includes(src.filesystem.type)) continue;
       const subvol = optionValue(e.options, "subvol")?.replace(/^\//, "");
       // The same filesystem as the root without a subvolume would mount the root again over itself.
-      if (src.number === root.number && src.filesystem.type !== "btrfs") continue;
+      if (src.offset === root.offset && src.filesystem.type !== "btrfs") continue;
       const at = await fs.realpath(e.file);
       if (!at || !(await fs.isDir(at))) {
         options.log?.(

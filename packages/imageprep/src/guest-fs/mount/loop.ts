@@ -1,4 +1,6 @@
 /** @module guest-fs/mount/loop — one loop device per partition (`losetup -o OFFSET --sizelimit SIZE`; `-P` makes no partition nodes here). */
+import { access } from "node:fs/promises";
+import { basename } from "node:path";
 import { ImagePrepError } from "../../errors.ts";
 import { runTool } from "../../run-tool.ts";
 import type { CleanupStack } from "./cleanup.ts";
@@ -33,16 +35,34 @@ export async function attachLoop(
   return device;
 }
 
-/** `losetup -d`, retried briefly: the kernel may still hold the device for a moment after umount. */
+/**
+ * `losetup -d`, then waits until the device is really gone: while another opener (udev's blkid
+ * probe of a new device) still holds it, the kernel only marks it for autoclear and losetup returns
+ * at once. Retried briefly, then reported.
+ */
 export async function detachLoop(device: string): Promise<void> {
+  const backing = `/sys/block/${basename(device)}/loop/backing_file`;
   for (let attempt = 0; ; attempt++) {
     try {
-      await runTool("losetup", ["-d", device]);
-      return;
+      if (attempt === 0 || (await exists(backing))) await runTool("losetup", ["-d", device]);
     } catch (e) {
-      if (attempt >= 10) throw e;
-      await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+      if (attempt >= 50) throw e;
     }
+    if (!(await exists(backing))) return;
+    if (attempt >= 50)
+      throw new ImagePrepError("tool_failed", `${device} is still attached after losetup -d`, {
+        tool: "losetup",
+      });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
