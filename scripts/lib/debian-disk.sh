@@ -5,7 +5,7 @@
 # and GRUB's boot.img + core.img go into the MBR and the gap before partition 1.
 #
 # Source it, then:
-#   debian_disk_host_tools                       # apt-get installs what is missing
+#   debian_disk_host_tools [boot]                # apt-get installs what is missing (boot: QEMU too)
 #   debian_disk_rootfs DIR PKG...                # debootstrap bookworm (+PKGs), cached by package list
 #   debian_disk_configure DIR HOSTNAME           # fstab by UUID, serial console, DHCP, GRUB config
 #   debian_disk_slim DIR                         # no docs, no apt lists or caches, fewer kernel modules
@@ -35,14 +35,16 @@ debian_disk_die() {
   exit 1
 }
 
-# Installs the host tools this library uses (Debian package names), only those missing.
+# Installs the host tools this library uses (Debian package names), only those missing; with
+# `boot`, QEMU too (debian_disk_boot_check).
 debian_disk_host_tools() {
   local -A need=([debootstrap]=debootstrap [mkfs.ext4]=e2fsprogs [sfdisk]=fdisk [qemu-img]=qemu-utils
     [grub-mkimage]=grub-common [zstd]=zstd [unshare]=util-linux [zip]=zip [jq]=jq
-    [qemu-system-x86_64]=qemu-system-x86 [ssh-keygen]=openssh-client)
+    [ssh-keygen]=openssh-client)
   local missing=() cmd
   for cmd in "${!need[@]}"; do command -v "$cmd" >/dev/null || missing+=("${need[$cmd]}"); done
   [ -f /usr/lib/grub/i386-pc/boot.img ] || missing+=(grub-pc-bin)
+  [ "${1:-}" != boot ] || command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
   if [ ${#missing[@]} -gt 0 ]; then
     debian_disk_log "installing host packages: ${missing[*]}"
     apt-get update -qq
@@ -83,13 +85,18 @@ debian_disk_rootfs() {
     local work="$DEBIAN_DISK_CACHE/.work-$key" started=$SECONDS
     rm -rf "$work"
     debian_disk_log "debootstrap $DEBIAN_SUITE (minbase + $pkgs) from $DEBIAN_MIRROR"
-    # debootstrap mounts /proc and /sys in the target itself: a private namespace drops them even if it fails.
-    if ! unshare --mount --propagation private -- debootstrap --variant=minbase --include="$pkgs" \
-      "$DEBIAN_SUITE" "$work" "$DEBIAN_MIRROR" >"$DEBIAN_DISK_CACHE/.log-$key" 2>&1; then
+    # debootstrap mounts /proc and /sys in the target itself: a private namespace drops them even if
+    # it fails. A second try for a mirror's passing hiccup.
+    local try
+    for try in 1 2; do
+      rm -rf "$work"
+      unshare --mount --propagation private -- debootstrap --variant=minbase --include="$pkgs" \
+        "$DEBIAN_SUITE" "$work" "$DEBIAN_MIRROR" >"$DEBIAN_DISK_CACHE/.log-$key" 2>&1 && break
       tail -n 30 "$DEBIAN_DISK_CACHE/.log-$key" >&2
       rm -rf "$work"
-      debian_disk_die "debootstrap failed (log: $DEBIAN_DISK_CACHE/.log-$key)"
-    fi
+      [ "$try" = 1 ] || debian_disk_die "debootstrap failed (log: $DEBIAN_DISK_CACHE/.log-$key)"
+      debian_disk_log "debootstrap failed; trying once more"
+    done
     debian_disk_log "debootstrap took $((SECONDS - started)) s; caching $tarball"
     tar --numeric-owner --xattrs --xattrs-include='*' -C "$work" -cf - . | zstd -q -T0 -3 -o "$tarball.part"
     mv "$tarball.part" "$tarball"
@@ -230,12 +237,18 @@ EOF
   rm -f "$root/boot/initrd.img-$kver.old-dkms"
 }
 
+# Fails unless DEBIAN_DISK_FS and DEBIAN_DISK_TABLE name a layout this library can write (call it
+# early: a build finds out before its minutes of work).
+debian_disk_check_layout() {
+  [ "$DEBIAN_DISK_TABLE" = msdos ] || debian_disk_die "partition table $DEBIAN_DISK_TABLE: not implemented (msdos only)"
+  [ "$DEBIAN_DISK_FS" = ext4 ] || debian_disk_die "filesystem $DEBIAN_DISK_FS: not implemented (ext4 only)"
+}
+
 # Writes DIR as a raw disk OUT of SIZE_MIB MiB: one partition (DEBIAN_DISK_TABLE) holding a
 # DEBIAN_DISK_FS filesystem, GRUB in the MBR. Only the blocks the files use are allocated.
 debian_disk_write() {
   local root=$1 out=$2 size_mib=$3 uuid
-  [ "$DEBIAN_DISK_TABLE" = msdos ] || debian_disk_die "partition table $DEBIAN_DISK_TABLE: not implemented"
-  [ "$DEBIAN_DISK_FS" = ext4 ] || debian_disk_die "filesystem $DEBIAN_DISK_FS: not implemented"
+  debian_disk_check_layout
   uuid=$(cat "$root/.debian-disk-uuid") || debian_disk_die "run debian_disk_configure first"
   rm -f "$root/.debian-disk-uuid" "$out"
   truncate -s "${size_mib}M" "$out"

@@ -4,13 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import { makeBitnamiZip } from "@icaas/agent/testing";
 import { DEMO_USER_UUID } from "@icaas/devcloud";
 import { inspectImage } from "@icaas/imageprep";
 import { buildTestDisk, guestCat, guestLs, guestStat, verifyPreparedDebian } from "@icaas/imageprep/testing";
 import {
   createBuild,
+  describeEachRelease,
   download,
   type Pipeline,
   run,
@@ -32,12 +33,12 @@ const STEPS = [
   "log",
 ];
 
-describe("e2e: Bitnami zip → COMPLETED image", () => {
+describeEachRelease("e2e: Bitnami zip → COMPLETED image", (synnefo) => {
   let p: Pipeline;
   let zipUrl: string;
 
   before(async () => {
-    p = await startPipeline();
+    p = await startPipeline({ synnefo });
     const disk = await buildTestDisk({ path: join(p.dir, "source.raw"), diskMiB: 96 });
     const zip = await makeBitnamiZip({ raw: disk.path, dir: p.dir });
     p.src.serve(`/downloads/${zip.name}.zip`, { path: zip.path });

@@ -2,11 +2,12 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import { makeBitnamiZip } from "@icaas/agent/testing";
 import { buildTestDisk } from "@icaas/imageprep/testing";
 import {
   createBuild,
+  describeEachRelease,
   expectError,
   type Pipeline,
   run,
@@ -14,12 +15,12 @@ import {
   startPipeline,
 } from "./pipeline-harness.ts";
 
-describe("e2e: image and cloud failures", () => {
+describeEachRelease("e2e: image and cloud failures", (synnefo) => {
   let p: Pipeline;
   let raw: string;
 
   before(async () => {
-    p = await startPipeline();
+    p = await startPipeline({ synnefo });
     raw = (await buildTestDisk({ path: join(p.dir, "source.raw"), diskMiB: 64, swap: false })).path;
   });
   after(async () => {

@@ -2,11 +2,12 @@
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import { makeBitnamiZip } from "@icaas/agent/testing";
 import { buildTestDisk } from "@icaas/imageprep/testing";
 import {
   createBuild,
+  describeEachRelease,
   expectError,
   type Pipeline,
   run,
@@ -15,13 +16,13 @@ import {
   waitVmGone,
 } from "./pipeline-harness.ts";
 
-describe("e2e: source failures", () => {
+describeEachRelease("e2e: source failures", (synnefo) => {
   let p: Pipeline;
   let zipPath: string;
   let zipName: string;
 
   before(async () => {
-    p = await startPipeline();
+    p = await startPipeline({ synnefo });
     const disk = await buildTestDisk({ path: join(p.dir, "source.raw"), diskMiB: 64, swap: false });
     const zip = await makeBitnamiZip({ raw: disk.path, dir: p.dir });
     zipPath = zip.path;

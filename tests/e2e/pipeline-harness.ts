@@ -3,10 +3,12 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { describe } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type SourceServer, startSourceServer } from "@icaas/agent/testing";
+import type { SynnefoRelease } from "@icaas/devcloud";
 import {
   AGENT_IMAGE_ID,
   DEMO_TOKEN,
@@ -22,6 +24,23 @@ import { LOOPBACK_NETWORKS } from "@icaas/source-policy";
 import { PithosClient, PlanktonClient } from "@icaas/synnefo";
 
 export const run = promisify(execFile);
+
+/**
+ * The Synnefo releases the whole suite runs against: the strictest (0.16: `images/` only, bare list,
+ * versioned catalog) and the newest. What passes on both passes on the releases between.
+ */
+export const E2E_RELEASES: readonly SynnefoRelease[] = ["0.16", "latest"];
+
+/**
+ * `describe` once per release of `E2E_RELEASES`, side by side (most of a build is waiting: for the
+ * VM, the source, the reports), so the second release costs far less than a second run.
+ * `body` gets the release to start its pipeline with.
+ */
+export function describeEachRelease(name: string, body: (synnefo: SynnefoRelease) => void): void {
+  describe(name, { concurrency: E2E_RELEASES.length }, () => {
+    for (const synnefo of E2E_RELEASES) describe(`Synnefo ${synnefo}`, () => body(synnefo));
+  });
+}
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -68,12 +87,13 @@ export interface Pipeline {
 
 /** Starts the three parts on 127.0.0.1 with short intervals; `close()` stops them and removes their files. */
 export async function startPipeline(
-  options: { agentCommand?: string[]; service?: Record<string, unknown> } = {},
+  options: { agentCommand?: string[]; service?: Record<string, unknown>; synnefo?: SynnefoRelease } = {},
 ): Promise<Pipeline> {
   const dir = await mkdtemp(join(tmpdir(), "icaas-e2e-"));
   const base = defaultConfig();
   const config: DevcloudConfig = {
     ...base,
+    synnefo: options.synnefo ?? base.synnefo,
     users: [...base.users, SMALL_USER],
     agent: { command: options.agentCommand ?? (await agentCommand(dir)) },
     bootSeconds: 0.05,

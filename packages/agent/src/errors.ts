@@ -35,6 +35,7 @@ export type AgentErrorCode =
   | "unsupported_image"
   | "prepare_failed"
   | "shrink_failed"
+  | "scrub_failed"
   | "quota_exceeded"
   | "upload_failed"
   | "register_failed"

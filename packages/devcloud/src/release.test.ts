@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DEMO_TOKEN, defaultConfig } from "./config.ts";
+import { DEMO_TOKEN, defaultConfig, loadConfig } from "./config.ts";
 import { releaseProfile, SYNNEFO_RELEASES, type SynnefoRelease } from "./release.ts";
 import { type Devcloud, startDevcloud } from "./server.ts";
 
@@ -26,10 +26,20 @@ const EXPECTED: Record<
   latest: { slashless: true, v1: true, versionedCatalog: false, wrapped: true, projects: true },
 };
 
-it("defaults to the strictest release and refuses unknown ones", () => {
+it("defaults to the strictest release and refuses unknown ones, also in a config file", async () => {
   assert.equal(defaultConfig().synnefo, "0.16");
   assert.equal(releaseProfile().release, "0.16");
   assert.throws(() => releaseProfile("0.18"), /unknown Synnefo release '0.18' \(one of 0.16, 0.17/);
+  const dir = await mkdtemp(join(tmpdir(), "devcloud-release-config-"));
+  try {
+    const file = join(dir, "config.json");
+    await writeFile(file, JSON.stringify({ synnefo: "0.19" }));
+    assert.equal((await loadConfig(file)).synnefo, "0.19");
+    await writeFile(file, JSON.stringify({ synnefo: 0.16 }));
+    await assert.rejects(loadConfig(file), /"synnefo" must be one of 0.16, 0.17, 0.19, 0.20, latest/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 for (const release of SYNNEFO_RELEASES) {

@@ -130,7 +130,8 @@ async function handle(
   if (route.service) {
     counters.add(`requests.${route.service}`);
     const faults = injection.for(route.service);
-    if (faults.latencyMs) await sleep(faults.latencyMs);
+    // Unref'd: a long injected latency must not keep a closed devcloud's process alive.
+    if (faults.latencyMs) await sleep(faults.latencyMs, undefined, { ref: false });
     if (faults.errorRate && Math.random() < faults.errorRate) {
       counters.add(`injected.${route.service}`);
       // Drain the body so the client sees the answer, not a reset connection.

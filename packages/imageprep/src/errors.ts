@@ -7,7 +7,8 @@
  * - `tool_failed`: an external program (sfdisk, debugfs, e2fsck, resize2fs, …) failed;
  * - `task_failed`: a preparation task failed part-way;
  * - `invalid_option`: a caller passed an unknown task, a bad parameter, …;
- * - `not_found`: a file asked for inside the guest does not exist.
+ * - `not_found`: a file asked for inside the guest does not exist;
+ * - `scrub_failed`: free blocks still hold data after the discard, so deleted secrets could leak.
  */
 export type ImagePrepErrorCode =
   | "unsupported_image"
@@ -15,7 +16,8 @@ export type ImagePrepErrorCode =
   | "tool_failed"
   | "task_failed"
   | "invalid_option"
-  | "not_found";
+  | "not_found"
+  | "scrub_failed";
 
 export interface ImagePrepErrorInit {
   /** The external program, for `tool_failed`. */

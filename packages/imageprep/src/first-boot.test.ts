@@ -1,25 +1,32 @@
 /** @module first-boot.test — tests for the first-boot script: valid sh, self-removal per init system, rc.local placement. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { addToRcLocal, enableAndStart, renderFirstBootScript } from "./first-boot.ts";
+import { addToRcLocal, enableAndStart } from "./first-boot.ts";
+import { renderFirstBootScript } from "./first-boot-script.ts";
 import { runTool } from "./run-tool.ts";
 
 describe("first-boot script", () => {
   const actions = [
-    { name: "one", description: "first", script: "echo one" },
-    { name: "two", description: "second", script: "false" },
+    { name: "first-boot-one", description: "first", script: "echo one" },
+    { name: "first-boot-two", description: "second", script: "false", network: true },
   ];
   for (const init of ["systemd", "upstart", "sysvinit"] as const) {
-    it(`is valid sh and removes its ${init} hook`, async () => {
+    it(`is valid sh (dash and bash --posix) and removes its ${init} hook when done`, async () => {
       const script = renderFirstBootScript(actions, init);
-      await runTool("sh", ["-n", "-c", script]);
+      await runTool("dash", ["-n", "-c", script]);
+      await runTool("bash", ["--posix", "-n", "-c", script]);
       assert.match(script, /^#!\/bin\/sh\n/);
-      assert.match(script, /\(\necho one\n\) \|\| say "one failed with status \$\?"/);
-      assert.match(script, /rm -f \/usr\/local\/sbin\/icaas-first-boot\nsay "done"\nexit 0\n$/);
+      assert.match(script, /^step_1\(\) \{\necho one\n\}$/m);
+      assert.match(script, /^run_step one no step_1\nrun_step two yes step_2$/m);
+      assert.match(
+        script,
+        /rm -f "\$R\/usr\/local\/sbin\/icaas-first-boot"\n: >"\$STATE\/done"\nsay "done"\nexit 0\n$/,
+      );
       const hook = {
-        systemd: /rm -f \S+multi-user\.target\.wants\/icaas-first-boot\.service \S+icaas-first-boot\.service/,
-        upstart: /rm -f \/etc\/init\/icaas-first-boot\.conf/,
-        sysvinit: /sed -i .* \/etc\/rc\.local/,
+        systemd:
+          /rm -f "\$R\S+multi-user\.target\.wants\/icaas-first-boot\.service" "\$R\S+icaas-first-boot\.service"/,
+        upstart: /rm -f "\$R\/etc\/init\/icaas-first-boot\.conf"/,
+        sysvinit: /sed -i .* "\$R\/etc\/rc\.local"/,
       }[init];
       assert.match(script, hook);
     });

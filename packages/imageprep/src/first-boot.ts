@@ -1,25 +1,18 @@
-/** @module first-boot — installs a run-once boot script: a systemd oneshot, or an upstart job / rc.local line on older guests. */
+/** @module first-boot — installs the first-boot script: a systemd oneshot, or an upstart job / rc.local line on older guests. */
 import type { ExtFs } from "./ext-fs.ts";
+import {
+  FIRST_BOOT_SCRIPT,
+  FIRST_BOOT_UNIT,
+  FIRST_BOOT_UPSTART,
+  FIRST_BOOT_WANTS,
+  type FirstBootAction,
+  RC_LOCAL_LINE,
+  renderFirstBootScript,
+} from "./first-boot-script.ts";
 import type { InitSystem } from "./services.ts";
 
-/** One step of the first-boot script, queued by a task. */
-export interface FirstBootAction {
-  /** The task that queued it. */
-  name: string;
-  description: string;
-  /** POSIX sh; runs in its own subshell, so a failure is logged and the next action still runs. */
-  script: string;
-}
-
-export const FIRST_BOOT_SCRIPT = "/usr/local/sbin/icaas-first-boot";
-export const FIRST_BOOT_UNIT = "/etc/systemd/system/icaas-first-boot.service";
-export const FIRST_BOOT_WANTS = "/etc/systemd/system/multi-user.target.wants/icaas-first-boot.service";
-export const FIRST_BOOT_UPSTART = "/etc/init/icaas-first-boot.conf";
-export const FIRST_BOOT_LOG = "/var/log/icaas-first-boot.log";
-const RC_LOCAL_LINE = `${FIRST_BOOT_SCRIPT} || true`;
-
-const UNIT = `[Unit]
-Description=ICaaS first-boot actions (run once, then removed)
+export const FIRST_BOOT_SERVICE = `[Unit]
+Description=ICaaS first-boot actions (until each has succeeded once, then removed)
 Wants=network-online.target
 After=network-online.target
 ConditionPathExists=${FIRST_BOOT_SCRIPT}
@@ -27,17 +20,18 @@ ConditionPathExists=${FIRST_BOOT_SCRIPT}
 [Service]
 Type=oneshot
 ExecStart=${FIRST_BOOT_SCRIPT}
+StandardOutput=journal+console
 TimeoutStartSec=30min
 
 [Install]
 WantedBy=multi-user.target
 `;
 
-const UPSTART_JOB = `# ICaaS first-boot actions (run once, then removed)
+export const FIRST_BOOT_UPSTART_JOB = `# ICaaS first-boot actions (until each has succeeded once, then removed)
 description "ICaaS first-boot actions"
 start on (local-filesystems and net-device-up IFACE!=lo)
 task
-console log
+console output
 exec ${FIRST_BOOT_SCRIPT}
 `;
 
@@ -92,37 +86,6 @@ export function restartIfEnabled(init: InitSystem, units: string[]): string {
   return lines.join("\n");
 }
 
-/** The run-once script for these actions and this init system (exported for tests and the README). */
-export function renderFirstBootScript(actions: FirstBootAction[], init: InitSystem): string {
-  const out = [
-    "#!/bin/sh",
-    "# Installed by ICaaS image preparation. It runs once, at the first boot of a machine made from the",
-    `# image, then removes itself. Its output goes to ${FIRST_BOOT_LOG}.`,
-    `exec >>${FIRST_BOOT_LOG} 2>&1`,
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "DEBIAN_FRONTEND=noninteractive",
-    "export PATH DEBIAN_FRONTEND",
-    'say() { echo "$(date): icaas-first-boot: $*"; }',
-    'say "start"',
-  ];
-  for (const a of actions) {
-    out.push(
-      "",
-      `# ${a.name}: ${a.description}`,
-      `say "${a.name}"`,
-      "(",
-      a.script,
-      `) || say "${a.name} failed with status $?"`,
-    );
-  }
-  out.push("", "# Remove ourselves: this must run only once.");
-  if (init === "systemd") out.push(`rm -f ${FIRST_BOOT_WANTS} ${FIRST_BOOT_UNIT}`);
-  else if (init === "upstart") out.push(`rm -f ${FIRST_BOOT_UPSTART}`);
-  else out.push(`sed -i '\\#${FIRST_BOOT_SCRIPT}#d' /etc/rc.local`);
-  out.push(`rm -f ${FIRST_BOOT_SCRIPT}`, 'say "done"', "exit 0", "");
-  return out.join("\n");
-}
-
 /** Adds the rc.local line before the final `exit 0` (rc.local runs with `sh -e`, hence `|| true`). */
 export function addToRcLocal(text: string | undefined): string {
   if (text === undefined || text.trim() === "") return `#!/bin/sh -e\n${RC_LOCAL_LINE}\nexit 0\n`;
@@ -158,11 +121,11 @@ export async function installFirstBoot(
   const changes = [`wrote ${FIRST_BOOT_SCRIPT} (${actions.map((a) => a.name).join(", ")})`];
   if (init === "systemd") {
     await fs.mkdir("/etc/systemd/system/multi-user.target.wants", { parents: true });
-    await fs.writeFile(FIRST_BOOT_UNIT, UNIT, { mode: 0o644, uid: 0, gid: 0 });
+    await fs.writeFile(FIRST_BOOT_UNIT, FIRST_BOOT_SERVICE, { mode: 0o644, uid: 0, gid: 0 });
     if (!(await fs.lstat(FIRST_BOOT_WANTS))) await fs.symlink(FIRST_BOOT_WANTS, FIRST_BOOT_UNIT);
     changes.push(`installed and enabled the systemd oneshot ${FIRST_BOOT_UNIT}`);
   } else if (init === "upstart") {
-    await fs.writeFile(FIRST_BOOT_UPSTART, UPSTART_JOB, { mode: 0o644, uid: 0, gid: 0 });
+    await fs.writeFile(FIRST_BOOT_UPSTART, FIRST_BOOT_UPSTART_JOB, { mode: 0o644, uid: 0, gid: 0 });
     changes.push(`installed the upstart job ${FIRST_BOOT_UPSTART}`);
   } else {
     const existing = await fs.readText("/etc/rc.local");

@@ -1,5 +1,5 @@
 /** @module @icaas/imageprep — inspects, prepares and shrinks raw disk images without a VM, as root or not. */
-export { discardFreeBlocks, repairFilesystem } from "./discard.ts";
+export { repairFilesystem, type ScrubResult, scrubFreeBlocks } from "./discard.ts";
 export { type DistroFamily, detectDistro } from "./distro.ts";
 export { ImagePrepError, type ImagePrepErrorCode, isImagePrepError } from "./errors.ts";
 export {
@@ -11,7 +11,13 @@ export {
   type WalkEntry,
   withExtFs,
 } from "./ext-fs.ts";
-export { type FirstBootAction, renderFirstBootScript } from "./first-boot.ts";
+export {
+  FIRST_BOOT_PREFIX,
+  FIRST_BOOT_STATE,
+  type FirstBootAction,
+  renderFirstBootScript,
+} from "./first-boot-script.ts";
+export { type FreeBlockReport, verifyFreeBlocksZero } from "./free-blocks.ts";
 export { type FilesystemInfo, type FilesystemType, probeFilesystem } from "./fs-probe.ts";
 export {
   type InspectedPartition,

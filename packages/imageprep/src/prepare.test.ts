@@ -256,6 +256,9 @@ describe("prepareImage", () => {
     assert.match(rc, /\/usr\/local\/sbin\/icaas-first-boot \|\| true\nexit 0\n$/);
     assert.equal((await guestStat(disk.path, disk.rootOffset, "/etc/rc.local"))?.mode, 0o755);
     const script = (await guestCat(disk.path, disk.rootOffset, "/usr/local/sbin/icaas-first-boot")) ?? "";
-    assert.match(script, /sed -i '\\#\/usr\/local\/sbin\/icaas-first-boot#d' \/etc\/rc\.local/);
+    assert.match(script, /sed -i '\\#\/usr\/local\/sbin\/icaas-first-boot#d' "\$R\/etc\/rc\.local"/);
+    // Nothing runs before the sysv ssh script: the keys are a first-boot step, then sshd restarts.
+    assert.match(script, /^run_step regenerate-ssh-host-keys no step_1$/m);
+    assert.match(script, /^if ! ssh-keygen -A; then$/m);
   });
 });

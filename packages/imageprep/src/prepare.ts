@@ -1,7 +1,8 @@
 /** @module prepare — runs the preparation tasks on a raw disk image in place and collects its metadata. */
-import { discardFreeBlocks, e2Spec, repairFilesystem } from "./discard.ts";
+import { e2Spec, repairFilesystem, scrubFreeBlocks } from "./discard.ts";
 import { ImagePrepError } from "./errors.ts";
 import { installFirstBoot } from "./first-boot.ts";
+import { verifyFreeBlocksZero } from "./free-blocks.ts";
 import { isExt } from "./fs-probe.ts";
 import { withGuestFs } from "./guest-fs/open.ts";
 import { guestRoot, type Inspection, inspectImage, mountSources, type OsInfo, sshdState } from "./inspect.ts";
@@ -176,10 +177,14 @@ export async function prepareImage(image: string, options: PrepareOptions = {}):
   let n = 0;
   for (const p of extParts) {
     progress({ phase: "discard", done: n, total: extParts.length });
-    const r = await discardFreeBlocks(image, p.offset, options.signal);
-    log(`partition ${p.number}: free blocks discarded${r.code === 1 ? " (e2fsck fixed errors)" : ""}`);
+    const r = await scrubFreeBlocks(image, p.offset, options.signal);
+    log(
+      `partition ${p.number}: free blocks discarded${r.repaired ? " (e2fsck repaired or optimised it first)" : ""}`,
+    );
     n += 1;
   }
+  // The discard is checked, not trusted: e2fsck drops it silently (a changed filesystem, an I/O error).
+  await verifyFreeBlocksZero(image, { signal: options.signal, filesystems: extParts });
   progress({ phase: "discard", done: n, total: extParts.length });
   return { metadata, tasks: results, inspection, shrink: selected.has("shrink") };
 }

@@ -2,8 +2,9 @@
 import { mkdtemp, open, rm, stat, truncate } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { e2Spec } from "./discard.ts";
+import { e2Spec, scrubFreeBlocks } from "./discard.ts";
 import { ImagePrepError } from "./errors.ts";
+import { verifyFreeBlocksZero } from "./free-blocks.ts";
 import { type FilesystemInfo, isExt, probeFilesystem } from "./fs-probe.ts";
 import {
   containerOf,
@@ -144,6 +145,8 @@ async function shrinkFilesystem(
     log(
       `shrink: partition ${p.number}: ${oldBlocks} → ${blocks} blocks of ${bs} bytes (minimum ${minBlocks})`,
     );
+    // resize2fs moves blocks and grows back into blocks it does not clear: discard the free ones again.
+    await scrubFreeBlocks(part, 0, signal);
     progress({ phase: "shrink", done: 2, total: 4 });
     // Zeros in the copy become holes in the image, so the old contents do not survive there.
     await runTool(
@@ -270,6 +273,7 @@ export async function shrinkImage(image: string, options: ShrinkOptions = {}): P
     if (label === "gpt") await runTool("sgdisk", ["-e", image], { signal });
   }
   await verifyTable(image, label, signal);
+  await verifyFreeBlocksZero(image, { signal });
   result.newSize = (await stat(image)).size;
   options.onProgress?.({ phase: "shrink", done: 4, total: 4 });
   log(`shrink: image ${oldSize} → ${result.newSize} bytes`);

@@ -209,6 +209,23 @@ describe("the service application", () => {
     await agent.report({ status: "COMPLETED" });
     await vmDeleted(h.cloud, id, h.api);
     await call(`${h.api}/builds`, { token: "some-wrong-token-value" });
+    // Secrets put in the query string by mistake (or by a hostile client) are logged redacted.
+    const inQuery: Record<string, string> = {
+      "X-Auth-Token": "query-secret-auth-token",
+      token: "query-secret-token",
+      nonce: "query-secret-nonce",
+      password: "query-secret-password",
+      api_key: "query-secret-api-key",
+      client_secret: "query-secret-client",
+      "X-Amz-Signature": "query-secret-signature",
+      access_token: "query-secret-access",
+    };
+    const query = Object.entries(inQuery)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${v}`)
+      .join("&");
+    const queried = await call(`${h.api}/builds?${query}&status=ERROR`);
+    assert.equal(queried.status, 401);
+    await call(`${h.api}/builds?X%2DAuth%2DToken=query-secret-encoded-name&PASSWORD=query-secret-upper`);
     const text = lines.join("\n");
     assert.ok(
       lines.some((l) => l.includes('"msg":"request"')),
@@ -221,9 +238,19 @@ describe("the service application", () => {
     assert.ok(text.includes("/builds/agent/"), "the manifest fetch is logged");
     for (const secret of [USER_A.token, nonce, agent.manifest.service.token, "some-wrong-token-value"])
       assert.ok(!text.includes(secret), `a secret leaked into the log: ${secret.slice(0, 6)}…`);
+    assert.ok(!text.includes("query-secret"), "a secret in the query string leaked into the log");
+    assert.ok(
+      text.includes("X-Auth-Token=[REDACTED]&token=[REDACTED]") && text.includes("&status=ERROR"),
+      "the query is logged with names kept and only secret values hidden",
+    );
     assert.equal(redactUrl(`/icaas/builds/agent/3/${nonce}?x=1`), "/icaas/builds/agent/3/[REDACTED]?x=1");
     // A doubled slash still reaches the log line (the route does not match, the nonce is still there).
     assert.equal(redactUrl(`/icaas/builds/agent//3/${nonce}`), "/icaas/builds/agent//3/[REDACTED]");
     assert.equal(redactUrl(`/icaas/builds//agent/3//${nonce}`), "/icaas/builds//agent/3//[REDACTED]");
+    assert.equal(
+      redactUrl(`/icaas/builds/agent/3/${nonce}?token=t&limit=5&signature=s#key=k`),
+      "/icaas/builds/agent/3/[REDACTED]?token=[REDACTED]&limit=5&signature=[REDACTED]#key=[REDACTED]",
+    );
+    assert.equal(redactUrl("/icaas/builds?marker=7&details=1"), "/icaas/builds?marker=7&details=1");
   });
 });

@@ -12,11 +12,12 @@ describe("demo", () => {
   it("prints the UI, the API, the demo token and a curl example that creates a build", async () => {
     const dir = mkdtempSync(join(tmpdir(), "icaas-demo-"));
     const printed: string[] = [];
+    // With its sample: the printed curl then points at the demo's own loopback server, so the agent that
+    // runs for it connects nowhere else (tests reach only loopback).
     const demo = await startDemo({
       dataDir: dir,
       port: 0,
       cloudPort: 0,
-      sample: false,
       env: {},
       print: (l) => printed.push(l),
     });
@@ -34,6 +35,7 @@ describe("demo", () => {
       assert.match(config.body.demoTokenHint, /printed in the terminal/);
       assert.ok(!JSON.stringify(config.body).includes(DEMO_TOKEN), "the token is never served");
       const body = JSON.parse(text.match(/-d '(.+)'$/m)![1]!);
+      assert.equal(body.build.src, demo.sampleUrl, "the curl builds the demo's own sample");
       const created = await call(`${demo.service.endpoint}/builds`, {
         method: "POST",
         token: DEMO_TOKEN,

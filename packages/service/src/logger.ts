@@ -1,10 +1,37 @@
 /** @module logger — pino with every secret redacted: auth headers, tokens, nonces (also inside URLs). */
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
 
-/** The manifest URL carries the nonce: `/builds/agent/7/<nonce>` is logged as `/builds/agent/7/[REDACTED]`. */
+/**
+ * Query parameter names that may carry a secret: a client may put its token in the query string by
+ * mistake (the service ignores it, but the log would keep it). Over-matching only hides a value.
+ */
+const SECRET_PARAM = /token|nonce|pass(word|wd)?|pwd|secret|key|sig|auth|credential|session|cookie|otp/i;
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, " "));
+  } catch {
+    return name;
+  }
+}
+
+/**
+ * A request URL fit for the log. The manifest URL carries the nonce: `/builds/agent/7/<nonce>` is
+ * logged as `/builds/agent/7/[REDACTED]`; every secret-looking query parameter keeps its name and
+ * loses its value: `?X-Auth-Token=[REDACTED]&status=ERROR`.
+ */
 export function redactUrl(url: string): string {
+  const at = url.indexOf("?");
+  const path = at < 0 ? url : url.slice(0, at);
   // Doubled slashes do not match the route, but the line still carries the nonce.
-  return url.replace(/(\/builds\/+agent\/+[^/?#]+\/+)[^/?#]+/, "$1[REDACTED]");
+  const safePath = path.replace(/(\/builds\/+agent\/+[^/?#]+\/+)[^/?#]+/, "$1[REDACTED]");
+  if (at < 0) return safePath;
+  const query = url
+    .slice(at)
+    .replace(/([?&;#])([^=&;#]*)=([^&;#]*)/g, (whole, sep: string, name: string) =>
+      SECRET_PARAM.test(decodedName(name)) ? `${sep}${name}=[REDACTED]` : whole,
+    );
+  return safePath + query;
 }
 
 export const REDACT_PATHS = [

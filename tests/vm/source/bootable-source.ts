@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -99,6 +99,21 @@ export function builderHash(): string {
   return hash.digest("hex").slice(0, 16);
 }
 
+/** A source unused this long belongs to an older builder nobody runs any more. */
+const STALE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Deletes other builders' sources left untouched for a day. Younger ones stay: another checkout
+ * (a worktree, a branch) on another version of the builder may be using them right now.
+ */
+function removeStaleSources(cacheRoot: string, key: string): void {
+  for (const name of readdirSync(cacheRoot)) {
+    if (!/^[0-9a-f]{16}(-|$)/.test(name) || name.startsWith(`${key}-`)) continue;
+    const path = join(cacheRoot, name);
+    if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
+  }
+}
+
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     // The builder's progress goes to stderr: stdout belongs to the test runner.
@@ -110,39 +125,46 @@ function run(command: string, args: string[]): Promise<void> {
   });
 }
 
+/** The source's layout; only the default (ext4 on msdos) is implemented by the builder so far. */
+export interface SourceVariant {
+  fs?: "ext4";
+  table?: "msdos";
+}
+
 /**
  * The test source, built now (as root, about a minute with a warm debootstrap cache, three without)
  * unless this version of the builder made it before. Concurrent callers wait for one build.
  */
 export async function ensureBootableSource(
-  options: { cacheRoot?: string; bootCheck?: boolean } = {},
+  options: { cacheRoot?: string; bootCheck?: boolean; variant?: SourceVariant } = {},
 ): Promise<BootableSource> {
   const cacheRoot = options.cacheRoot ?? sourceCacheRoot();
+  const fs = options.variant?.fs ?? "ext4";
+  const table = options.variant?.table ?? "msdos";
   const key = builderHash();
-  const dir = join(cacheRoot, key);
+  const dir = join(cacheRoot, `${key}-${fs}-${table}`);
   const zip = join(dir, "source.zip");
   const manifestPath = join(dir, "source.manifest.json");
   if (!existsSync(zip)) {
     if (process.getuid?.() !== 0) throw new Error("building the bootable test source needs root");
     await mkdir(dir, { recursive: true });
     const builder = BUILDER_FILES[0] as string;
-    const flags = options.bootCheck ? "--boot-check" : "";
+    const flags = [...(options.bootCheck ? ["--boot-check"] : []), "--fs", fs, "--table", table];
     // Under the lock, a build that finished meanwhile is not repeated.
     await run("flock", [
       join(cacheRoot, ".lock"),
       "sh",
       "-c",
-      `test -f "$1" || exec bash "$2" ${flags} "$1"`,
+      'zip=$1; shift; test -f "$zip" || exec bash "$@" "$zip"',
       "sh",
       zip,
       builder,
+      ...flags,
     ]);
-    // Sources of older builders are never used again.
-    for (const name of readdirSync(cacheRoot)) {
-      if (name !== key && /^[0-9a-f]{16}$/.test(name))
-        rmSync(join(cacheRoot, name), { recursive: true, force: true });
-    }
+    removeStaleSources(cacheRoot, key);
   }
+  // Marks the source as in use (removeStaleSources goes by the directory's age).
+  utimesSync(dir, new Date(), new Date());
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as SourceManifest;
   return { zip, manifestPath, manifest };
 }

@@ -4,7 +4,7 @@
 # which names every secret that image preparation must remove (marker strings, host private keys,
 # the password hash) so a test can search the published image for them. See tests/vm/README.md.
 #
-#   bash tests/vm/source/build-source.sh [--boot-check] OUT.zip
+#   bash tests/vm/source/build-source.sh [--boot-check] [--fs ext4] [--table msdos] OUT.zip
 #
 # Run as root on Debian 12. --boot-check boots the raw disk under QEMU (TCG) until the serial
 # console shows a login prompt (its console is kept as OUT.boot.log).
@@ -13,12 +13,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../../scripts/lib/debian-disk.sh
 source "$here/../../../scripts/lib/debian-disk.sh"
 
+usage="usage: build-source.sh [--boot-check] [--fs ext4] [--table msdos] OUT.zip"
 boot_check=no
-if [ "${1:-}" = --boot-check ]; then
-  boot_check=yes
+while [ $# -gt 1 ]; do
+  case $1 in
+    --boot-check) boot_check=yes ;;
+    # The layout variant; only ext4 on msdos so far (the library refuses the others).
+    --fs) DEBIAN_DISK_FS=${2:?$usage} && shift ;;
+    --table) DEBIAN_DISK_TABLE=${2:?$usage} && shift ;;
+    *) debian_disk_die "$usage" ;;
+  esac
   shift
-fi
-[ $# -eq 1 ] && [[ $1 == *.zip ]] || debian_disk_die "usage: build-source.sh [--boot-check] OUT.zip"
+done
+[ $# -eq 1 ] && [[ $1 == *.zip ]] || debian_disk_die "$usage"
+debian_disk_check_layout
 [ "$(id -u)" = 0 ] || debian_disk_die "run as root"
 out_zip=$(realpath -m "$1")
 out_manifest="${out_zip%.zip}.manifest.json"
@@ -56,7 +64,7 @@ source_ovf() {
 EOF
 }
 
-debian_disk_host_tools
+debian_disk_host_tools "$([ "$boot_check" = yes ] && echo boot)"
 work=$(mktemp -d /var/tmp/icaas-source.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
@@ -188,8 +196,19 @@ raw="$work/disk.raw"
 debian_disk_write "$root" "$raw" "$DISK_MIB"
 raw_allocated_mib=$(debian_disk_allocated_mib "$raw")
 
+# Every recorded secret must really be on the disk, or a test that finds none in a published image
+# would prove nothing.
+{
+  jq -r '.marker' "$markers_json"
+  jq -r '.privateKeyLines[], .marker' "$host_keys_json"
+  echo "$password_hash"
+} | sort -u >"$work/secrets.txt"
+grep -a -o -F -f "$work/secrets.txt" "$raw" | sort -u >"$work/found.txt" || true
+missing=$(comm -23 "$work/secrets.txt" "$work/found.txt")
+[ -z "$missing" ] || debian_disk_die "secrets not found on the built disk: $missing"
+
 if [ "$boot_check" = yes ]; then
-  debian_disk_boot_check "$raw" raw 300 "${out_zip%.zip}.boot.log" || {
+  debian_disk_boot_check "$raw" raw 300 "${out_zip%.zip}.boot.log" >/dev/null || {
     tail -n 40 "${out_zip%.zip}.boot.log" >&2
     debian_disk_die "the source did not reach a login prompt"
   }

@@ -49,6 +49,28 @@ describe("download", () => {
     assert.ok(seen.length > 2, "progress is reported while the body arrives");
   });
 
+  it("reports bytes as they arrive, not only when a 1 MiB write batch fills", async () => {
+    // On a slow link a batch takes seconds; the build page would show no progress meanwhile.
+    src.serve("/fine-progress.img", { path: sourcePath });
+    const seen: number[] = [];
+    await download({
+      url: `${src.url}/fine-progress.img`,
+      destDir: await out("fine"),
+      maxBytes: 1 << 30,
+      policy: LOOPBACK_SOURCE_POLICY,
+      onProgress: (done) => seen.push(done),
+    });
+    assert.ok(
+      seen.some((done) => done > 0 && done < 1 << 20),
+      `progress before the first MiB is written: ${seen.slice(0, 5).join(", ")}…`,
+    );
+    assert.deepEqual(
+      seen,
+      [...seen].sort((a, b) => a - b),
+      "progress never goes back",
+    );
+  });
+
   it("follows redirects and names the file after the final URL", async () => {
     src.serve("/real/disk.qcow2", { path: sourcePath });
     src.redirect("/go", "/real/disk.qcow2");

@@ -64,7 +64,7 @@ const WRITE_BATCH = 1 << 20;
  * `download_too_slow` (connections under `throughput` over a window, `slowRetries` times in a row).
  *
  * @example
- * const r = await download({ url, destDir: work, maxBytes: 20 * 2 ** 30, signal });
+ * const r = await download({ url, destDir: work, maxBytes: 20 * 2 ** 30, policy: manifest.source, signal });
  */
 export async function download(options: DownloadOptions): Promise<DownloadResult> {
   const { signal, maxBytes } = options;
@@ -256,7 +256,9 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
           batch.push(chunk);
           batchBytes += chunk.length;
         }
-        // By size, or by time so that a slow source's bytes show in the progress.
+        // Progress counts what arrived: on a slow link a write batch takes seconds to fill.
+        options.onProgress?.(have + batchBytes, total);
+        // Written by size, or by time so a slow source's bytes are on disk for a resume.
         if (batchBytes >= WRITE_BATCH || Date.now() - flushedAt >= 1000) await flush();
       }
       attempt.stop();

@@ -15,6 +15,15 @@ export function imageprepFailure(error: unknown, step: StepName, fallback: Agent
       cause: error,
     });
   }
+  if (error instanceof ImagePrepError && error.code === "scrub_failed") {
+    return new AgentError({
+      code: "scrub_failed",
+      step,
+      message: `The image was not uploaded: deleted files may still be readable in it: ${error.message}`,
+      hint: "This is a fault of the image preparation, not of your image; report it with the build log",
+      cause: error,
+    });
+  }
   const message = error instanceof Error ? error.message : String(error);
   return new AgentError({
     code: fallback,

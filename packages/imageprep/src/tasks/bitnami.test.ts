@@ -67,7 +67,12 @@ describe("Bitnami images", () => {
     assert.match(script, /apt-get -y install acpid/);
     assert.match(script, /echo '\/sbin\/shutdown -h now "Power button pressed"' > \/etc\/acpi\/powerbtn\.sh/);
     assert.match(script, /initctl restart "\$u"/);
-    assert.match(script, /rm -f \/etc\/init\/icaas-first-boot\.conf/);
+    assert.match(script, /rm -f "\$R\/etc\/init\/icaas-first-boot\.conf"/);
+    assert.match(script, /^run_step install-network-management yes step_\d$/m);
+    assert.match(
+      await cat("/etc/init/icaas-ssh-keygen.conf"),
+      /^start on \(starting ssh or starting sshd\)$/m,
+    );
     assert.equal(
       await guestStat(disk.path, disk.rootOffset, "/etc/systemd/system/icaas-first-boot.service"),
       undefined,

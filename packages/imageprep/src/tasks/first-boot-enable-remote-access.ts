@@ -61,6 +61,8 @@ export const firstBootEnableRemoteAccess: Task = {
       description:
         "Enable the SSH server (now where installed; at first boot: install if missing, enable and start)",
       script,
+      // Only installing a missing sshd downloads anything.
+      network: !os.sshd.installed,
     });
     changes.push("queued: install sshd if missing, enable and start it");
     return { changes };

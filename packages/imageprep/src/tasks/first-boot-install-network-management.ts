@@ -39,6 +39,7 @@ export const firstBootInstallNetworkManagement: Task = {
       description:
         "At first boot: install network management (network-manager + acpid on Bitnami Debian/Ubuntu, NetworkManager on RHEL)",
       script,
+      network: true,
     });
     return { changes: [`queued: ${script.split("\n")[0]} …`] };
   },

@@ -1,27 +1,27 @@
-/** @module tasks/first-boot-regenerate-ssh-host-keys — makes new SSH host keys at first boot, then (re)starts sshd. */
+/** @module tasks/first-boot-regenerate-ssh-host-keys — new SSH host keys on each machine, made before sshd starts. */
 import { restartIfEnabled } from "../first-boot.ts";
+import { installSshKeygen, SSH_KEYGEN_COMMANDS, SSH_KEYGEN_SCRIPT } from "../ssh-keygen-hook.ts";
 import type { Task } from "./types.ts";
+
+const DESCRIPTION = "Generate new SSH host keys before the SSH server starts (no network needed)";
 
 export const firstBootRegenerateSshHostKeys: Task = {
   name: "first-boot-regenerate-ssh-host-keys",
-  description: "At first boot: generate new SSH host keys and restart sshd",
+  description: DESCRIPTION,
   enabledByDefault: true,
   stage: "prepare",
-  async run({ os, firstBoot }) {
-    const script = [
-      "command -v ssh-keygen >/dev/null 2>&1 || exit 0",
-      // OpenSSH before 6.0 (CentOS 6) has no -A.
-      "ssh-keygen -A || for t in rsa ecdsa ed25519; do",
-      '  [ -f "/etc/ssh/ssh_host_"$t"_key" ] || ssh-keygen -q -t "$t" -N "" -f "/etc/ssh/ssh_host_"$t"_key"',
-      "done",
-      // sshd refused to start without keys earlier in this boot.
-      restartIfEnabled(os.init, ["ssh", "sshd"]),
-    ].join("\n");
+  async run({ fs, os, firstBoot }) {
+    const hooked = await installSshKeygen(fs, os.init);
+    if (hooked) return { changes: hooked };
+    // sysvinit / rc.local: nothing runs before the ssh init script, so the first-boot script makes
+    // the keys and restarts sshd, which failed to start without them earlier in this boot.
     firstBoot.push({
       name: "first-boot-regenerate-ssh-host-keys",
-      description: "At first boot: generate new SSH host keys and restart sshd",
-      script,
+      description: DESCRIPTION,
+      script: `${SSH_KEYGEN_COMMANDS}\n${restartIfEnabled(os.init, ["ssh", "sshd"])}`,
     });
-    return { changes: ["queued: ssh-keygen -A, then restart sshd"] };
+    return {
+      changes: [`queued: ssh-keygen -A, then restart sshd (no ${SSH_KEYGEN_SCRIPT} hook for ${os.init})`],
+    };
   },
 };

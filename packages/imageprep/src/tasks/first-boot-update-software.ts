@@ -43,6 +43,7 @@ export const firstBootUpdateSoftware: Task = {
       name: "first-boot-update-software",
       description: "At first boot: update the software with the distribution's package manager",
       script,
+      network: true,
     });
     return { changes: [`queued: ${script}`] };
   },

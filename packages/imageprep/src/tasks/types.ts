@@ -1,6 +1,5 @@
 /** @module tasks/types — the shape of a preparation task, its context and its result. */
-
-import type { FirstBootAction } from "../first-boot.ts";
+import type { FirstBootAction } from "../first-boot-script.ts";
 import type { GuestFs } from "../guest-fs/contract.ts";
 import type { Inspection, OsInfo } from "../inspect.ts";
 

@@ -1,7 +1,8 @@
 /** @module testing/build-disk — builds raw disk images (MBR or GPT) with ext, swap and fake foreign partitions. */
 
 import { randomBytes } from "node:crypto";
-import { open, truncate as truncateFile } from "node:fs/promises";
+import { lstat, open, readdir, readlink, truncate as truncateFile } from "node:fs/promises";
+import { join } from "node:path";
 import { runTool } from "../run-tool.ts";
 import { buildFilesystem, type FsBuild } from "./build-fs.ts";
 
@@ -17,6 +18,11 @@ export interface PartitionSpec {
   label?: string;
   subvolumes?: FsBuild["subvolumes"];
   defaultSubvolume?: string;
+  /**
+   * ext only: how `tree` gets in: `mkfs` (`mkfs -d`, the default) or `copy` (an empty mkfs, then
+   * debugfs mkdir/write/symlink one entry at a time, as a file-by-file copy fills a filesystem).
+   */
+  populate?: "mkfs" | "copy";
   /** ext only (default 4096). */
   blockSize?: 1024 | 4096;
   /** ext only: `mkfs -O` feature list, e.g. `^metadata_csum,^64bit` for an older-looking filesystem. */
@@ -102,6 +108,29 @@ function lvmLabel(): Buffer {
   return b;
 }
 
+function q(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+/** Copies a host tree into an ext filesystem with debugfs, parents before children. */
+async function copyTree(tree: string, spec: string): Promise<void> {
+  const cmds: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const name of (await readdir(join(tree, rel))).sort()) {
+      const guest = `${rel}/${name}`;
+      const host = join(tree, guest);
+      const st = await lstat(host);
+      if (st.isSymbolicLink()) cmds.push(`symlink ${q(guest)} ${q(await readlink(host))}`);
+      else if (st.isDirectory()) {
+        cmds.push(`mkdir ${q(guest)}`);
+        await walk(guest);
+      } else cmds.push(`write ${q(host)} ${q(guest)}`);
+    }
+  };
+  await walk("");
+  await runTool("debugfs", ["-w", "-f", "-", spec], { input: `${cmds.join("\n")}\n` });
+}
+
 /**
  * Writes a raw disk image: the partition table through sfdisk, ext filesystems through
  * `mkfs -d` straight into their partition, real XFS and btrfs (through a loop device and a mount),
@@ -167,9 +196,11 @@ export async function buildDisk(path: string, spec: DiskSpec): Promise<BuiltDisk
         `offset=${b.offset},nodiscard`,
       ];
       if (p.features) args.push("-O", p.features);
-      if (p.tree) args.push("-d", p.tree);
+      const copy = p.tree !== undefined && p.populate === "copy";
+      if (p.tree && !copy) args.push("-d", p.tree);
       args.push(path, `${b.bytes / 1024}k`);
       await runTool("mkfs.ext4", args);
+      if (copy) await copyTree(p.tree as string, `${path}?offset=${b.offset}`);
     } else if (p.fs === "swap") {
       await writeAt(path, b.offset, swapHeader(b.bytes));
     } else if (p.fs === "lvm") {

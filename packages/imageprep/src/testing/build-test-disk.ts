@@ -48,6 +48,8 @@ export interface TestDiskOptions {
   logical?: boolean | "swap";
   /** GPT only: a 1 MiB BIOS boot partition first, so the root is partition 2. */
   biosBoot?: boolean;
+  /** How the root is filled: `mkfs -d` (default) or a file-by-file `copy` with debugfs. */
+  populate?: "mkfs" | "copy";
   /** `mkfs -O` features for the root (e.g. `^metadata_csum,^64bit`). */
   features?: string;
   /** Guest files to add or replace, by absolute guest path. */
@@ -213,6 +215,7 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
     };
     if (!logical) rootSpec.bootable = true;
     if (options.features) rootSpec.features = options.features;
+    if (options.populate) rootSpec.populate = options.populate;
     if (label === "gpt") rootSpec.name = "root";
     parts.push({ ...rootSpec, logical });
     if (withSwap)

@@ -119,14 +119,24 @@ export async function verifyPreparedDebian(image: string, offset: number, rootUu
     [],
   );
   assert.match(await cat("/etc/ssh/sshd_config"), /Include/);
-  // first-boot: a systemd oneshot that runs the queued actions once and removes itself.
+  // first-boot: a systemd oneshot that runs each queued step until it succeeded, then removes itself;
+  // the host keys come from their own unit, before sshd.
   const script = await cat("/usr/local/sbin/icaas-first-boot");
   assert.deepEqual(await owner(image, offset, "/usr/local/sbin/icaas-first-boot"), [0o755, 0, 0]);
-  assert.match(script, /^ssh-keygen -A/m);
+  assert.doesNotMatch(script, /ssh-keygen/);
+  assert.match(await cat("/usr/local/sbin/icaas-ssh-keygen"), /^if ! ssh-keygen -A; then$/m);
+  assert.match(
+    await cat("/etc/systemd/system/icaas-ssh-keygen.service"),
+    /^Before=ssh\.service sshd\.service/m,
+  );
   assert.match(script, /apt-get -y update && apt-get -y .* upgrade/);
+  assert.match(script, /^run_step update-software yes step_\d$/m);
   assert.match(script, /systemctl enable "\$u"/);
-  assert.match(script, /rm -f \/etc\/systemd\/system\/multi-user\.target\.wants\/icaas-first-boot\.service/);
-  assert.match(script, /rm -f \/usr\/local\/sbin\/icaas-first-boot/);
+  assert.match(
+    script,
+    /rm -f "\$R\/etc\/systemd\/system\/multi-user\.target\.wants\/icaas-first-boot\.service"/,
+  );
+  assert.match(script, /rm -f "\$R\/usr\/local\/sbin\/icaas-first-boot"/);
   const unit = await cat("/etc/systemd/system/icaas-first-boot.service");
   assert.match(unit, /Type=oneshot/);
   assert.match(unit, /ExecStart=\/usr\/local\/sbin\/icaas-first-boot/);

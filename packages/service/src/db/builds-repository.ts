@@ -325,14 +325,32 @@ export class BuildRepository {
   /**
    * Stores the VM's id. If the build ended or was deleted while the VM was being created, the
    * destroy job is queued (again) so the VM does not outlive it.
+   *
+   * Answers `recorded` the first time, `already` when this VM was recorded before (an adopted VM), and
+   * `duplicate` when another VM is recorded: two attempts overlapped (a runner whose lease lapsed) and
+   * both created one; the caller must delete its own, which nothing else knows of.
    */
-  async markVmAlive(id: number, vmId: string, now = Date.now()): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx
+  async markVmAlive(
+    id: number,
+    vmId: string,
+    now = Date.now(),
+  ): Promise<"recorded" | "already" | "duplicate"> {
+    return this.db.transaction().execute(async (trx) => {
+      // Conditional, so of two concurrent attempts only one wins (PostgreSQL re-checks the row it waited for).
+      const won = await trx
         .updateTable("builds")
         .set({ vm_id: vmId, vm_state: "alive", updated_at: now })
         .where("id", "=", id)
-        .execute();
+        .where("vm_id", "is", null)
+        .executeTakeFirst();
+      if (Number(won.numUpdatedRows) === 0) {
+        const current = await trx
+          .selectFrom("builds")
+          .select("vm_id")
+          .where("id", "=", id)
+          .executeTakeFirst();
+        return current?.vm_id === vmId ? "already" : "duplicate";
+      }
       const row = await trx
         .selectFrom("builds")
         .select(["status", "deleted", "status_details"])
@@ -340,7 +358,7 @@ export class BuildRepository {
         .executeTakeFirstOrThrow();
       if (row.status !== "CREATING" || row.deleted === 1) {
         await JobRepository.enqueue(trx, id, "destroy_agent", now);
-        return;
+        return "recorded";
       }
       // A fast agent may have fetched its manifest already ("Agent booted normally"): only a text
       // nobody changed meanwhile is replaced.
@@ -357,6 +375,7 @@ export class BuildRepository {
         .where("nonce_used", "=", 0)
         .where("status_details", "=", row.status_details)
         .execute();
+      return "recorded";
     });
   }
 

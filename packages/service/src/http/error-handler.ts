@@ -105,8 +105,16 @@ export const frameworkErrors = (error: FastifyError, request: FastifyRequest, re
  * Fastify's `clientErrorHandler` option: the HTTP parser refused the bytes, so there is no request
  * to reply to; the answer is written on the socket, in the same shape, and the connection closed.
  */
-export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+export function clientErrorHandler(
+  error: Error & { code?: string },
+  socket: Duplex & { _httpMessage?: { headersSent?: boolean } },
+): void {
   if (error.code === "ECONNRESET" || socket.destroyed) return;
+  // As Node does: never write into a response already under way; the socket is closed either way.
+  if (!socket.writable || socket._httpMessage?.headersSent) {
+    socket.destroy(error);
+    return;
+  }
   const api =
     error.code === "ERR_HTTP_REQUEST_TIMEOUT"
       ? errors.requestTimeout()
@@ -114,8 +122,9 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Dup
         ? errors.headersTooLarge()
         : errors.badHttp();
   const body = JSON.stringify(api.toJSON());
-  socket.end(
+  socket.write(
     `HTTP/1.1 ${api.status} ${STATUS_CODES[api.status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+  socket.destroy(error);
 }

@@ -17,8 +17,8 @@ describe("agent VM jobs", () => {
 
   before(async () => {
     // The runner is off: the test runs the jobs by hand, after faking a crash. VMs stay in BUILD for a
-    // second, during which Cyclades refuses to delete them (409).
-    h = await startHarness({ service: { jobsEnabled: false }, cloud: { bootSeconds: 1 } });
+    // few seconds, during which Cyclades refuses to delete them (409).
+    h = await startHarness({ service: { jobsEnabled: false }, cloud: { bootSeconds: 2 } });
     compute = new CycladesCompute({ authUrl: h.cloud.authUrl, timeoutMs: 5000 });
   });
   after(async () => h.close());
@@ -76,6 +76,42 @@ describe("agent VM jobs", () => {
     );
     await built(orphan);
     await cyclades().deleteServer(orphan.id);
+  });
+
+  it("two overlapping attempts (a lapsed lease) leave one VM, recorded and counted once", async () => {
+    const id = await newBuild("overlap");
+    const job = (await h.service.ctx.store.jobs.get(id, "create_agent"))!;
+    const deps = {
+      ctx: h.service.ctx,
+      compute,
+      logger: h.service.logger,
+      settings: () => ({
+        endpoint: h.service.ctx.endpoint,
+        imageId: h.service.ctx.config.agentImageId,
+        flavorId: "1",
+      }),
+      maxAttempts: 3,
+    };
+    const counted = async () =>
+      Number(
+        ((await call(`${h.service.url}/metrics`)).body as string).match(
+          /^icaas_vm_created_total (\d+)/m,
+        )?.[1] ?? 0,
+      );
+    const before = await counted();
+    // Both read the build before either records anything, as two runners holding the same job do.
+    const outcomes = await Promise.all([createAgent(job, deps), createAgent(job, deps)]);
+    assert.deepEqual(outcomes, [{ kind: "done" }, { kind: "done" }]);
+    const row = (await h.service.ctx.store.builds.find(id))!;
+    const mine = (await devcloudServers(h.cloud)).filter((s) => s.name.startsWith(`icaas-agent-${id}-`));
+    assert.deepEqual(
+      mine.filter((s) => !s.deleted).map((s) => String(s.id)),
+      [row.vm_id],
+      "only the recorded VM is left",
+    );
+    assert.equal(await counted(), before + 1, "counted once");
+    await built({ id: row.vm_id as string });
+    await cyclades().deleteServer(row.vm_id as string);
   });
 
   it("retries the delete while Cyclades answers 409 buildInProgress, and deletes once the VM is built", async () => {

@@ -57,9 +57,7 @@ export async function createAgent(job: JobRow, deps: CreateAgentDeps): Promise<J
     const [first] = found;
     if (first) {
       logger.info({ build: build.id, vm: first.id }, "adopting the agent VM of an earlier attempt");
-      await ctx.store.builds.markVmAlive(build.id, first.id);
-      ctx.metrics.vmCreated.inc();
-      return { kind: "done" };
+      return recordVm(deps, build.id, first.id, token);
     }
   }
 
@@ -95,10 +93,52 @@ export async function createAgent(job: JobRow, deps: CreateAgentDeps): Promise<J
     }
     return retryOrGiveUp(job, deps, error, "agent VM creation failed");
   }
-  await ctx.store.builds.markVmAlive(build.id, serverId);
-  ctx.metrics.vmCreated.inc();
   logger.info({ build: build.id, vm: serverId }, "agent VM created");
-  return { kind: "done" };
+  return recordVm(deps, build.id, serverId, token);
+}
+
+/** How long a duplicate VM's delete is retried while Cyclades refuses it (409 while it is being built). */
+const DUPLICATE_DELETE_MS = 300_000;
+
+/**
+ * Records the VM, counting it once. When another attempt's VM is recorded already (a runner whose lease
+ * lapsed ran the job too), this one is a duplicate that nothing else knows of: it is deleted here.
+ */
+async function recordVm(
+  deps: CreateAgentDeps,
+  buildId: number,
+  vmId: string,
+  token: string,
+): Promise<JobOutcome> {
+  const { ctx, compute, logger } = deps;
+  const outcome = await ctx.store.builds.markVmAlive(buildId, vmId);
+  if (outcome === "recorded") ctx.metrics.vmCreated.inc();
+  if (outcome !== "duplicate") return { kind: "done" };
+  logger.warn(
+    { build: buildId, vm: vmId },
+    "another attempt's agent VM is recorded: deleting this duplicate",
+  );
+  const deadline = Date.now() + DUPLICATE_DELETE_MS;
+  for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      await compute.delete(token, vmId);
+      return { kind: "done" };
+    } catch (error) {
+      if (error instanceof SynnefoError && error.status === 404) return { kind: "done" };
+      if (Date.now() + delay > deadline) {
+        // The build goes on with the recorded VM; this one needs an operator (its id is in the log).
+        ctx.metrics.vmDestroyFailures.inc({
+          reason: error instanceof SynnefoError ? String(error.status) : "error",
+        });
+        logger.error(
+          { build: buildId, vm: vmId, error: describe(error) },
+          "a duplicate agent VM could not be deleted",
+        );
+        return { kind: "done" };
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
 }
 
 async function retryOrGiveUp(

@@ -416,6 +416,14 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
           }[];
         const b = (await create({ name: "cached page", src: SRC })).body.build;
         const agent = await agentOf(b.id);
+        // The VM may fetch its manifest before the create job has recorded it (its last write); wait for
+        // that write, so "unchanged" below compares two pages with no change between them.
+        await waitFor(
+          "the agent VM recorded",
+          async () => (await h.service.ctx.store.builds.find(b.id))?.vm_state === "alive",
+          10_000,
+          20,
+        );
         const before = await page();
         assert.equal(before[0]!.id, b.id);
         assert.equal(before[0]!.log_tail, undefined, "lists leave the log tail out");

@@ -1,5 +1,5 @@
 /** @module build-list — the user's builds, newest first: filter, search, more pages, live refresh. */
-import { useCallback, useEffect, useId, useRef, useState } from "react";
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
 import { type ApiError, BUILD_STATUSES, type Build, type BuildStatus } from "../api.ts";
 import { useApp } from "../app-context.ts";
 import { statusLabel } from "../build-view.ts";
@@ -33,6 +33,8 @@ export function BuildList() {
   const [loadingMore, setLoadingMore] = useState(false);
   const listRef = useRef<ListState | null>(null);
   listRef.current = list;
+  /** The build whose link takes keyboard focus once the page that brings it is on screen. */
+  const focusAfterLoad = useRef<string | null>(null);
   const statusId = useId();
   const searchId = useId();
 
@@ -78,18 +80,23 @@ export function BuildList() {
         more: page.more && added.length > 0,
       }));
       // The button may go away with the last page; keep keyboard focus on the first new build instead.
-      const first = added[0];
-      if (first) {
-        requestAnimationFrame(() =>
-          document.querySelector<HTMLElement>(`[data-build-id="${CSS.escape(String(first.id))}"] a`)?.focus(),
-        );
-      }
+      focusAfterLoad.current = added[0] ? String(added[0].id) : null;
     } catch (e) {
       setError(e as ApiError);
     } finally {
       setLoadingMore(false);
     }
   };
+
+  // In the commit that puts the new rows in the DOM, before anything else runs: a later frame could
+  // come before the rows (focus lost to <body> when the button goes) or after someone looked.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when a new page of builds is rendered.
+  useLayoutEffect(() => {
+    const id = focusAfterLoad.current;
+    if (id === null) return;
+    focusAfterLoad.current = null;
+    document.querySelector<HTMLElement>(`[data-build-id="${CSS.escape(id)}"] a`)?.focus();
+  }, [list]);
 
   const setParam = (key: string, value: string) => {
     const next = new URLSearchParams(search);

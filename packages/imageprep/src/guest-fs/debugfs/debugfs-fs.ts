@@ -19,6 +19,9 @@ import {
   type WalkEntry,
 } from "../contract.ts";
 
+/** `EXT4_INLINE_DATA_FL`: the file's data is in its inode. */
+const INLINE_DATA_FL = 0x10000000;
+
 /** Quotes an argument for debugfs's command parser (a `"` is doubled inside quotes). */
 function q(s: string): string {
   return `"${s.replace(/"/g, '""')}"`;
@@ -100,6 +103,8 @@ class DebugfsExtFs implements GuestFs {
   private listings = new Map<string, DirEntry[] | undefined>();
   /** Symbolic link targets by real path; forgotten like listings. */
   private links = new Map<string, string>();
+  /** The filesystem keeps small files inside their inodes (the `inline_data` feature). */
+  private inlineData = false;
 
   constructor(image: string, offset: number) {
     this.image = image;
@@ -126,6 +131,7 @@ class DebugfsExtFs implements GuestFs {
       }
       throw e;
     });
+    this.inlineData = /^Filesystem features:.*\binline_data\b/m.test(probe?.sections[0] ?? "");
     if (!/Filesystem magic number:\s+0xEF53/.test(probe?.sections[0] ?? "")) {
       throw new ImagePrepError(
         "invalid_image",
@@ -254,6 +260,23 @@ class DebugfsExtFs implements GuestFs {
   private async statReal(real: string): Promise<ExtStat | undefined> {
     if (real === "/") return this.entry("/", ".");
     return this.entry(parentOf(real), baseOf(real));
+  }
+
+  /**
+   * `punch` commands to run before these files are removed: a freed inode keeps its inline data
+   * (debugfs's rm only frees blocks), where no block discard reaches it. Only last links are emptied.
+   */
+  private async inlineScrub(reals: string[]): Promise<string[]> {
+    if (!this.inlineData || reals.length === 0) return [];
+    const { sections } = await this.run(reals.map((r) => `stat ${q(r)}`));
+    const cmds: string[] = [];
+    reals.forEach((real, i) => {
+      const out = sections[i] ?? "";
+      const flags = Number.parseInt(/Flags: 0x([0-9a-f]+)/.exec(out)?.[1] ?? "0", 16);
+      const links = Number(/^Links: (\d+)/m.exec(out)?.[1] ?? 0);
+      if (/Type: regular/.test(out) && links === 1 && flags & INLINE_DATA_FL) cmds.push(`punch ${q(real)} 0`);
+    });
+    return cmds;
   }
 
   private hostFile(): string {
@@ -407,7 +430,7 @@ class DebugfsExtFs implements GuestFs {
         saved.push({ name, host: h });
         cmds.push(`ea_get -f ${q(h)} ${q(real)} ${q(name)}`);
       }
-      cmds.push(`rm ${q(real)}`);
+      cmds.push(...(await this.inlineScrub([real])), `rm ${q(real)}`);
     }
     cmds.push(
       `write ${q(host)} ${q(real)}`,
@@ -449,7 +472,7 @@ class DebugfsExtFs implements GuestFs {
     if (!st) return false;
     if (st.type === "dir")
       throw new ImagePrepError("invalid_option", `${path} is a directory; use removeTrees`);
-    await this.run([`rm ${q(r.path)}`], [r.path]);
+    await this.run([...(await this.inlineScrub([r.path])), `rm ${q(r.path)}`], [r.path]);
     return true;
   }
 
@@ -463,11 +486,12 @@ class DebugfsExtFs implements GuestFs {
       if (!st || r.path === "/") continue;
       touched.push(r.path);
       if (st.type !== "dir") {
-        cmds.push(`rm ${q(r.path)}`);
+        cmds.push(...(await this.inlineScrub(st.type === "file" ? [r.path] : [])), `rm ${q(r.path)}`);
         count += 1;
         continue;
       }
       const below = await this.walk(r.path);
+      cmds.push(...(await this.inlineScrub(below.filter((e) => e.type === "file").map((e) => e.path))));
       for (const e of below) if (e.type !== "dir") cmds.push(`rm ${q(e.path)}`);
       // Deepest directories first, so each is empty when its turn comes.
       const dirs = below.filter((e) => e.type === "dir").map((e) => e.path);
