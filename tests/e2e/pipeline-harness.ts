@@ -87,7 +87,13 @@ export interface Pipeline {
 
 /** Starts the three parts on 127.0.0.1 with short intervals; `close()` stops them and removes their files. */
 export async function startPipeline(
-  options: { agentCommand?: string[]; service?: Record<string, unknown>; synnefo?: SynnefoRelease } = {},
+  options: {
+    agentCommand?: string[];
+    service?: Record<string, unknown>;
+    synnefo?: SynnefoRelease;
+    /** Merged into the devcloud's config (e.g. a flavor on the qemu driver). */
+    devcloud?: Partial<DevcloudConfig>;
+  } = {},
 ): Promise<Pipeline> {
   const dir = await mkdtemp(join(tmpdir(), "icaas-e2e-"));
   const base = defaultConfig();
@@ -97,6 +103,7 @@ export async function startPipeline(
     users: [...base.users, SMALL_USER],
     agent: { command: options.agentCommand ?? (await agentCommand(dir)) },
     bootSeconds: 0.05,
+    ...options.devcloud,
   };
   const cloud = await startDevcloud({ dataDir: join(dir, "cloud"), config });
   const service = await startService(

@@ -3,7 +3,8 @@
 import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { DRIVER_NAMES } from "./compute/driver.ts";
 import { DEMO_TOKEN, type DevcloudConfig, loadConfig } from "./config.ts";
 import { isSynnefoRelease, SYNNEFO_RELEASES, type SynnefoRelease } from "./release.ts";
 import { type Devcloud, startDevcloud } from "./server.ts";
@@ -19,6 +20,8 @@ export interface CliOptions {
   agentCommand?: string;
   /** The Synnefo release to play; overrides the config's `synnefo`. */
   synnefo?: SynnefoRelease;
+  /** `process` or `qemu`; overrides the config's `computeDriver`. */
+  computeDriver?: "process" | "qemu";
 }
 
 /**
@@ -65,6 +68,7 @@ export async function runDevcloud(options: CliOptions): Promise<{ cloud: Devclou
     if (command.length === 0) throw new Error("--agent-command is empty");
     config.agent = { ...config.agent, command };
   }
+  if (options.computeDriver) config.computeDriver = options.computeDriver;
   const cloud = await startDevcloud({
     dataDir: resolve(options.data),
     config,
@@ -86,6 +90,7 @@ export function banner(cloud: Devcloud, config: DevcloudConfig, dataDir: string)
     `  synnefo:    ${cloud.release}`,
     `  data:       ${resolve(dataDir)}`,
     `  agent:      ${config.agent ? config.agent.command.join(" ") : "none (agent-image VMs run nothing)"}`,
+    `  VMs:        ${config.computeDriver === "qemu" ? "QEMU (qemu driver)" : "processes (process driver)"}`,
   ].join("\n");
 }
 
@@ -115,6 +120,12 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       "--synnefo <release>",
       `Synnefo release whose routes, answers and catalog to copy: ${SYNNEFO_RELEASES.join(", ")} (default: the config's, else 0.16)`,
       release,
+    )
+    .addOption(
+      new Option(
+        "--compute-driver <driver>",
+        "what a VM is: process (default) or qemu (a booted disk)",
+      ).choices([...DRIVER_NAMES]),
     )
     .parse(argv);
   const options = program.opts<CliOptions>();

@@ -1,4 +1,4 @@
-/** @module config — who and what a devcloud serves: users and tokens, flavors, images, quotas, the agent. */
+/** @module config — who and what a devcloud serves: users and tokens, flavors, images, quotas, the agent, the VMs. */
 import { readFile } from "node:fs/promises";
 import { isSynnefoRelease, STRICTEST_RELEASE, SYNNEFO_RELEASES, type SynnefoRelease } from "./release.ts";
 
@@ -27,6 +27,8 @@ export interface DevFlavor {
   ram: number;
   disk: number;
   diskTemplate?: string;
+  /** The compute driver of servers of this flavor; default the config's `computeDriver`. */
+  driver?: "process" | "qemu";
 }
 
 export interface DevImage {
@@ -35,6 +37,28 @@ export interface DevImage {
   /** Marks the image that boots an ICaaS agent: servers created from it run `agent.command`. */
   agent?: boolean;
   metadata?: Record<string, string>;
+  /**
+   * The image's raw diskdump on the devcloud's host, for the qemu driver (Plankton images are read from
+   * Pithos instead). Its properties (OSFAMILY, ROOT_PARTITION, USERS, SWAP) come from `metadata`.
+   */
+  file?: string;
+}
+
+/** How the qemu compute driver runs VMs. */
+export interface QemuSettings {
+  /**
+   * `tcg` (the default: software emulation, works everywhere), `kvm`, or `auto`: KVM only when a probe boot
+   * of a Linux kernel under KVM reaches the kernel's own messages within `probeSeconds`.
+   */
+  accel?: "tcg" | "kvm" | "auto";
+  /** The kernel the `auto` probe boots; default the newest `/boot/vmlinuz-*` of the host. */
+  probeKernel?: string;
+  /** Default 30. */
+  probeSeconds?: number;
+  /** Seconds between the ACPI power-off request and killing QEMU. Default 30. */
+  powerOffSeconds?: number;
+  /** Default `qemu-system-x86_64`. */
+  binary?: string;
 }
 
 export interface AgentCommand {
@@ -57,6 +81,9 @@ export interface DevcloudConfig {
   networks?: string[];
   /** Seconds a server stays in BUILD before it turns ACTIVE. Default 0.2. */
   bootSeconds?: number;
+  /** What a VM is: `process` (the default: a directory and the agent process) or `qemu` (a booted disk). */
+  computeDriver?: "process" | "qemu";
+  qemu?: QemuSettings;
 }
 
 export const DEMO_TOKEN = "demo-token-0123456789abcdefghijklmnopqrstu";

@@ -6,19 +6,24 @@ export {
   type DirEntry,
   type ExtFs,
   type ExtStat,
+  normalizeGuestPath,
   type Ownership,
   openExtFs,
   type WalkEntry,
   withExtFs,
 } from "./ext-fs.ts";
 export {
+  FIRST_BOOT_LOG,
   FIRST_BOOT_PREFIX,
+  FIRST_BOOT_SCRIPT,
   FIRST_BOOT_STATE,
+  FIRST_BOOT_UNIT,
+  FIRST_BOOT_WANTS,
   type FirstBootAction,
   renderFirstBootScript,
 } from "./first-boot-script.ts";
 export { type FreeBlockReport, verifyFreeBlocksZero } from "./free-blocks.ts";
-export { type FilesystemInfo, type FilesystemType, probeFilesystem } from "./fs-probe.ts";
+export { type FilesystemInfo, type FilesystemType, isExt, probeFilesystem } from "./fs-probe.ts";
 export {
   type InspectedPartition,
   type Inspection,
@@ -35,6 +40,8 @@ export {
   readPartitionTable,
 } from "./partitions.ts";
 export { type PrepareOptions, type PrepareResult, type Progress, prepareImage } from "./prepare.ts";
+export { type RunToolOptions, runTool, type ToolResult } from "./run-tool.ts";
 export { type ShrinkOptions, type ShrinkResult, shrinkImage } from "./shrink.ts";
 export { listTasks, resolveParams, selectTasks, type TaskInfo } from "./tasks/index.ts";
 export type { ParamValue, TaskParam, TaskResult } from "./tasks/types.ts";
+export { type PasswdEntry, parsePasswd } from "./users.ts";

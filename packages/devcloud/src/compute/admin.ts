@@ -1,12 +1,12 @@
-/** @module admin — test hooks under `/_devcloud/compute`: every server with its process, and a crash button. */
+/** @module admin — hooks under `/_devcloud/compute`: every server with its process and ports, its console, a crash button. */
 import { readFileSync } from "node:fs";
 import type { DevcloudContext } from "../context.ts";
 import { conflict, itemNotFound } from "../fault.ts";
 import { sendEmpty, sendJson, sendText } from "../http-util.ts";
 import { Router } from "../router.ts";
+import { vmPaths } from "./driver.ts";
 import type { ServerManager } from "./server-manager.ts";
 import { statusOf } from "./server-store.ts";
-import { vmPaths } from "./vm-disk.ts";
 
 export function computeAdminRouter(ctx: DevcloudContext, servers: ServerManager): Router {
   const find = (idText: string | undefined) => {
@@ -27,10 +27,12 @@ export function computeAdminRouter(ctx: DevcloudContext, servers: ServerManager)
           status: statusOf(s),
           deleted: s.deleted,
           agent: s.agent,
+          driver: s.driver ?? "process",
           pid: s.process?.pid ?? null,
           process: s.process ?? null,
-          rootDir: paths.root,
+          ports: s.ports ?? {},
           consoleLog: paths.console,
+          ...servers.driverOf(s).describe(s),
         };
       });
       sendJson(res, 200, { servers: list });

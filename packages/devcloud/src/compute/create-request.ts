@@ -1,7 +1,7 @@
 /** @module create-request — the shape checks of `POST /servers`, with Cyclades' messages, in its order. */
 import { randomInt } from "node:crypto";
 import { badRequest, Fault } from "../fault.ts";
-import type { PersonalityEntry } from "./vm-disk.ts";
+import type { PersonalityEntry } from "./driver.ts";
 
 /** Cyclades' defaults: `MAX_PERSONALITY`, `MAX_PERSONALITY_SIZE`, `CYCLADES_VM_MAX_METADATA`, name lengths. */
 export const LIMITS = {
@@ -93,6 +93,9 @@ function verifyPersonality(personality: unknown[]): void {
     if (typeof p.path !== "string" || p.path === "") throw badRequest("Malformed personality in request");
     if (p.mode !== undefined && p.mode !== null && (!Number.isInteger(p.mode) || (p.mode as number) < 0))
       throw badRequest("Malformed personality in request");
+    for (const name of [p.owner, p.group])
+      if (name !== undefined && name !== null && typeof name !== "string")
+        throw badRequest("Malformed personality in request");
   }
 }
 

@@ -85,7 +85,7 @@ export function serverToJson(
   };
 }
 
-function macAddress(id: number, index: number): string {
+export function macAddress(id: number, index: number): string {
   const hex = (n: number) => (n & 0xff).toString(16).padStart(2, "0");
   return `aa:00:${hex(id >> 16)}:${hex(id >> 8)}:${hex(id)}:${hex(index)}`;
 }

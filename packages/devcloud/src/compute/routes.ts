@@ -146,6 +146,7 @@ function createServer(
     personality: req.personality,
     networks,
     project,
+    adminPass,
   });
   return { server, adminPass };
 }

@@ -1,14 +1,16 @@
 /** @module server-manager — the life of devcloud servers: BUILD → ACTIVE → DELETED, and the processes they run. */
-import type { ChildProcess } from "node:child_process";
-import { appendFileSync } from "node:fs";
-import { join } from "node:path";
 import type { DevFlavor, DevUser } from "../config.ts";
 import type { DevcloudContext } from "../context.ts";
 import { badRequest, Fault, itemNotFound } from "../fault.ts";
+import {
+  type ComputeDriver,
+  consoleLine,
+  type DriverName,
+  type PersonalityEntry,
+  vmPaths,
+} from "./driver.ts";
 import type { BootImage } from "./images.ts";
-import { cwdOf, groupMembers, killGroup, startGroup, stopGroup } from "./process-group.ts";
-import { type OperState, type ServerRecord, ServerStore, type VmProcess } from "./server-store.ts";
-import { type PersonalityEntry, vmPaths, writeVmDisk } from "./vm-disk.ts";
+import { type OperState, type ServerRecord, ServerStore } from "./server-store.ts";
 
 export interface CreateInput {
   user: DevUser;
@@ -19,6 +21,7 @@ export interface CreateInput {
   personality: PersonalityEntry[];
   networks: string[];
   project: string;
+  adminPass: string;
 }
 
 /** Cyclades' `POLL_LIMIT`: how far back `changes-since` may reach. */
@@ -34,28 +37,51 @@ export interface ComputeUsage {
 
 export class ServerManager {
   readonly store: ServerStore;
+  readonly #drivers = new Map<DriverName, ComputeDriver>();
+  readonly #makeDriver: (name: DriverName, changed: () => void) => ComputeDriver;
   readonly #ctx: DevcloudContext;
   readonly #timers = new Map<number, NodeJS.Timeout>();
   readonly #pending = new Set<Promise<unknown>>();
   #closed = false;
 
-  constructor(ctx: DevcloudContext) {
+  constructor(ctx: DevcloudContext, makeDriver: (name: DriverName, changed: () => void) => ComputeDriver) {
     this.#ctx = ctx;
     this.store = new ServerStore(ctx.dataDir);
+    this.#makeDriver = makeDriver;
+  }
+
+  /** The driver of a server: the one that made it (older records: process). */
+  driverOf(server: ServerRecord): ComputeDriver {
+    return this.#driver((server.driver as DriverName | undefined) ?? "process");
+  }
+
+  #driver(name: DriverName): ComputeDriver {
+    let driver = this.#drivers.get(name);
+    if (!driver) {
+      driver = this.#makeDriver(name, () => this.#saveIfOpen());
+      this.#drivers.set(name, driver);
+    }
+    return driver;
   }
 
   /**
-   * Loads the servers of an earlier run. Their processes died with it (or are stopped now if a crash left
-   * them behind), so they are marked `gone`; the servers keep their state. Unfinished boots resume.
+   * Loads the servers of an earlier run and lets the driver find what became of their VMs. A deployment
+   * the restart interrupted cannot go on (its request was not kept: it holds the password), so the server
+   * ends in ERROR; a deployed server still in BUILD boots.
    */
-  start(): void {
+  async start(): Promise<void> {
     this.store.load();
-    const now = Date.now();
     for (const server of this.store.servers.values()) {
-      const proc = server.process;
-      if (proc && proc.state === "running") {
-        this.#killOrphans(server, proc.pid);
-        server.process = { ...proc, state: "gone", endedAt: now };
+      if (!server.deleted && server.operstate === "BUILD" && server.deployed === false) {
+        this.#error(server, "the devcloud restarted while the disk was being deployed");
+        await this.driverOf(server).destroy(server);
+        continue;
+      }
+      try {
+        await this.driverOf(server).recover(server);
+      } catch (error) {
+        this.#error(server, `cannot recover the VM after a restart: ${(error as Error).message}`);
+        continue;
       }
       if (!server.deleted && server.operstate === "BUILD") this.#scheduleBoot(server);
     }
@@ -85,20 +111,35 @@ export class ServerManager {
       updated: now,
       bootAt: now + bootSeconds * 1000,
       agent: input.image.agent && this.#ctx.config.agent !== undefined,
+      // A flavor may name its own driver, as a Cyclades flavor's disk template picks a Ganeti backend.
+      driver: input.flavor.driver ?? this.#ctx.config.computeDriver ?? "process",
+      deployed: false,
     };
-    const paths = vmPaths(this.#ctx.dataDir, id);
-    try {
-      writeVmDisk(paths, input.personality);
-    } catch (error) {
-      // snf-image fails the build when it cannot inject a file; the VM ends in ERROR.
-      server.operstate = "ERROR";
-      server.taskState = "";
-      consoleLine(paths.console, `cannot write personality: ${(error as Error).message}`);
-    }
     this.store.servers.set(id, server);
     this.store.save();
     this.#ctx.counters.add("compute.serversCreated");
-    if (server.operstate === "BUILD") this.#scheduleBoot(server);
+    const request = {
+      image: input.image,
+      flavor: input.flavor,
+      personality: input.personality,
+      adminPass: input.adminPass,
+    };
+    this.#track(
+      this.driverOf(server)
+        .deploy(server, request)
+        .then(
+          () => {
+            server.deployed = true;
+            // A server deleted while its disk was written: nothing powered it off, but the disk must go.
+            if (server.deleted) return this.driverOf(server).destroy(server);
+            if (this.#closed) return;
+            this.store.save();
+            this.#scheduleBoot(server);
+          },
+          // snf-image fails the build when it cannot deploy the image or inject a file; the VM ends in ERROR.
+          (error: Error) => this.#error(server, `cannot deploy the image: ${error.message}`),
+        ),
+    );
     return server;
   }
 
@@ -136,7 +177,13 @@ export class ServerManager {
     server.updated = Date.now();
     this.store.save();
     this.#ctx.counters.add("compute.serversDeleted");
-    this.#track(this.#stopProcess(server, "stopped"));
+    const driver = this.driverOf(server);
+    this.#track(
+      driver
+        .powerOff(server)
+        .then(() => driver.destroy(server))
+        .then(() => this.#saveIfOpen()),
+    );
   }
 
   /** `POST /servers/{id}/action`: start, shutdown, reboot, with `validate_server_action`'s checks. */
@@ -156,25 +203,22 @@ export class ServerManager {
     server.operstate = next;
     server.updated = Date.now();
     this.store.save();
-    const stop = name === "START" ? Promise.resolve() : this.#stopProcess(server, "stopped");
+    const stop = name === "START" ? Promise.resolve() : this.driverOf(server).powerOff(server);
     this.#track(
-      stop.then(() => {
+      stop.then(async () => {
         if (next === "STARTED" && !server.deleted && server.operstate === "STARTED" && !this.#closed)
-          this.#startAgent(server);
+          await this.#powerOn(server);
+        this.#saveIfOpen();
       }),
     );
   }
 
-  /** Kills a server's processes at once (a crash); the server itself stays as it is. */
+  /** Kills a server's VM at once (a crash); the server itself stays as it is. */
   async kill(id: number): Promise<boolean> {
     const server = this.store.servers.get(id);
     if (!server) throw itemNotFound("Server not found.");
-    const proc = server.process;
-    if (!proc || !this.#ownsGroup(server, proc)) return false;
-    proc.state = "killed";
-    const killed = await killGroup(proc.pid);
-    this.#ctx.counters.add("compute.agentsKilled");
-    this.store.save();
+    const killed = await this.driverOf(server).kill(server);
+    this.#saveIfOpen();
     return killed;
   }
 
@@ -198,12 +242,13 @@ export class ServerManager {
     return usage;
   }
 
-  /** Stops every VM process and timer, waits for pending stops, and saves. */
+  /** Powers every VM off and stops every timer, waits for pending work, and saves. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const id of [...this.#timers.keys()]) this.#clearBoot(id);
-    const stops = [...this.store.servers.values()].map((s) => this.#stopProcess(s, "stopped"));
+    const stops = [...this.store.servers.values()].map((s) => this.driverOf(s).powerOff(s));
     await Promise.allSettled([...stops, ...this.#pending]);
+    for (const driver of this.#drivers.values()) await driver.close?.();
     this.store.save();
   }
 
@@ -222,84 +267,39 @@ export class ServerManager {
     this.#timers.delete(id);
     const server = this.store.servers.get(id);
     if (!server || server.deleted || server.operstate !== "BUILD" || this.#closed) return;
-    server.operstate = "STARTED";
+    this.#track(
+      this.#powerOn(server).then((ok) => {
+        if (!ok || server.deleted || server.operstate !== "BUILD") return;
+        server.operstate = "STARTED";
+        server.taskState = "";
+        server.updated = Date.now();
+        this.#saveIfOpen();
+      }),
+    );
+  }
+
+  /** Powers a VM on; a VM that cannot run ends in ERROR. */
+  async #powerOn(server: ServerRecord): Promise<boolean> {
+    try {
+      await this.driverOf(server).powerOn(server);
+      return true;
+    } catch (error) {
+      if (!server.deleted) this.#error(server, `cannot power the VM on: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  #error(server: ServerRecord, why: string): void {
+    consoleLine(vmPaths(this.#ctx.dataDir, server.id).console, why);
+    if (server.deleted) return;
+    server.operstate = "ERROR";
     server.taskState = "";
     server.updated = Date.now();
-    this.#startAgent(server);
-    this.store.save();
+    this.#saveIfOpen();
   }
 
-  #startAgent(server: ServerRecord): void {
-    const agent = this.#ctx.config.agent;
-    if (!server.agent || !agent) return;
-    const paths = vmPaths(this.#ctx.dataDir, server.id);
-    const fill = (value: string) => value.replaceAll("{root}", paths.root);
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-      HOME: paths.root,
-      LANG: "C.UTF-8",
-      TMPDIR: join(paths.root, "tmp"),
-    };
-    for (const [k, v] of Object.entries(agent.env ?? {})) env[k] = fill(v);
-    consoleLine(paths.console, `server ${server.id} booted, starting the agent`);
-    let child: ChildProcess;
-    try {
-      child = startGroup({ argv: agent.command.map(fill), cwd: paths.root, env, logFile: paths.console });
-    } catch (error) {
-      this.#failed(server, paths.console, error);
-      return;
-    }
-    if (child.pid === undefined) {
-      child.once("error", (error) => this.#failed(server, paths.console, error));
-      return;
-    }
-    const proc: VmProcess = { pid: child.pid, state: "running", startedAt: Date.now() };
-    server.process = proc;
-    this.#ctx.counters.add("compute.agentsStarted");
-    child.once("exit", (code, signal) => {
-      // An agent that ends on its own leaves the VM ACTIVE, like a VM whose daemon ended.
-      if (proc.state === "running") proc.state = "exited";
-      proc.exitCode = code;
-      proc.signal = signal;
-      proc.endedAt = Date.now();
-      consoleLine(paths.console, `agent process ${proc.pid} ended (${signal ?? `exit code ${code}`})`);
-      if (!this.#closed) this.store.save();
-    });
-  }
-
-  #failed(server: ServerRecord, logFile: string, error: unknown): void {
-    server.process = { pid: 0, state: "failed", startedAt: Date.now(), endedAt: Date.now() };
-    consoleLine(logFile, `cannot start the agent: ${(error as Error).message}`);
+  #saveIfOpen(): void {
     if (!this.#closed) this.store.save();
-  }
-
-  /** Stops what is left of a server's process group (the leader may have ended, its children not). */
-  async #stopProcess(server: ServerRecord, state: "stopped"): Promise<void> {
-    const proc = server.process;
-    if (!proc || !this.#ownsGroup(server, proc)) return;
-    if (proc.state === "running") proc.state = state;
-    const grace = (this.#ctx.config.agent?.stopGraceSeconds ?? 3) * 1000;
-    await stopGroup(proc.pid, grace);
-  }
-
-  /**
-   * True when the process group still holds processes of this VM. While the leader runs its pid cannot be
-   * reused; after it ended, a member must still work inside the VM's root for the group to be ours.
-   */
-  #ownsGroup(server: ServerRecord, proc: VmProcess): boolean {
-    if (proc.pid <= 0 || proc.state === "gone" || proc.state === "failed") return false;
-    const members = groupMembers(proc.pid);
-    if (members.length === 0) return false;
-    if (proc.state === "running") return true;
-    const root = vmPaths(this.#ctx.dataDir, server.id).root;
-    return members.some((pid) => cwdOf(pid)?.startsWith(root) === true);
-  }
-
-  /** After a crash of the devcloud, processes of its VMs may still run: stop them if they are provably ours. */
-  #killOrphans(server: ServerRecord, pgid: number): void {
-    const root = vmPaths(this.#ctx.dataDir, server.id).root;
-    const members = groupMembers(pgid);
-    if (members.some((pid) => cwdOf(pid)?.startsWith(root) === true)) this.#track(killGroup(pgid));
   }
 
   #track(promise: Promise<unknown>): void {
@@ -317,12 +317,4 @@ function parseChangesSince(text: string): number {
   if (since > now) throw badRequest("changes-since value set in the future.");
   if (now - since > POLL_LIMIT_MS) throw badRequest("Too old changes-since value.");
   return since;
-}
-
-function consoleLine(file: string, text: string): void {
-  try {
-    appendFileSync(file, `[devcloud ${new Date().toISOString()}] ${text}\n`);
-  } catch {
-    // The console is a convenience; a VM whose directory is gone has nothing to say.
-  }
 }

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 /** Ganeti-side states, as Cyclades keeps them (`operstate`); the API `status` is derived from them. */
 export type OperState = "BUILD" | "STARTED" | "STOPPED" | "ERROR" | "DESTROYED";
 
-/** What happened to the process a VM runs (only agent-image VMs run one). */
+/** What happened to the process a VM runs (a QEMU, or for the process driver the agent). */
 export interface VmProcess {
   pid: number;
   /** `gone`: the devcloud restarted while it ran; `failed`: it could not be started. */
@@ -40,7 +40,13 @@ export interface ServerRecord {
   bootAt: number;
   /** True when the VM runs the configured agent command. */
   agent: boolean;
+  /** The compute driver that made it; absent in files of older devclouds: `process`. */
+  driver?: string;
+  /** False while the driver writes its disk (BUILD); absent in older files: deployed. */
+  deployed?: boolean;
   process?: VmProcess;
+  /** Host ports forwarded to the VM (QEMU user networking): `{ "ssh": 40222 }`. */
+  ports?: Record<string, number>;
 }
 
 interface StoreFile {

@@ -2,6 +2,7 @@
 import type { DevcloudContext, ServiceModule } from "../context.ts";
 import { Router } from "../router.ts";
 import type { Sharing } from "./headers.ts";
+import { objectBytes } from "./object-reader.ts";
 import { addAccountRoutes } from "./routes-account.ts";
 import { addContainerRoutes } from "./routes-container.ts";
 import { addObjectRoutes } from "./routes-object.ts";
@@ -30,6 +31,8 @@ export interface ObjectStoreModule extends ServiceModule {
   ): Promise<void>;
   /** Replaces who may read the object (user uuids, or `*` for everyone); write sharing is kept. */
   setReadSharing(uuid: string, users: string[]): Promise<void>;
+  /** The bytes of the object's current version, streamed block by block; undefined when it does not exist. */
+  readObject(uuid: string): Promise<{ bytes: number; chunks: AsyncGenerator<Buffer> } | undefined>;
 }
 
 /** Builds the object-store module. Register it before the image module. */
@@ -86,6 +89,13 @@ export function objectStoreFactory(ctx: DevcloudContext): ObjectStoreModule {
         domains.set(domain, Object.fromEntries(merged));
         return { domains: Object.fromEntries(domains) };
       });
+    },
+    async readObject(uuid) {
+      const found = located(uuid);
+      if (!found) return undefined;
+      const { bytes } = found.record;
+      const hashes = await store.index.hashmap(found.record);
+      return { bytes, chunks: objectBytes(store.blocks, hashes, bytes, 0, bytes) };
     },
     async setReadSharing(uuid, users) {
       await update(uuid, (prev) => {

@@ -1,27 +1,7 @@
 /** @module vm-disk — a devcloud VM's "disk": a directory with the personality files written into it. */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
-
-export interface PersonalityEntry {
-  path: string;
-  /** base64. */
-  contents: string;
-  mode?: number;
-}
-
-export interface VmPaths {
-  /** `<dataDir>/compute/servers/<id>` */
-  dir: string;
-  /** The VM's filesystem root: `<dir>/root`. */
-  root: string;
-  /** Everything the VM's processes print: `<dir>/console.log`. */
-  console: string;
-}
-
-export function vmPaths(dataDir: string, id: number): VmPaths {
-  const dir = join(dataDir, "compute", "servers", String(id));
-  return { dir, root: join(dir, "root"), console: join(dir, "console.log") };
-}
+import type { PersonalityEntry, VmPaths } from "../driver.ts";
 
 /**
  * Where a VM path lands on the host: always inside `root`. Like in a real VM, `..` cannot climb above `/`,

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CycladesClient, personalityFile } from "@icaas/synnefo";
-import { AGENT_IMAGE_ID, DEMO_TOKEN, type DevcloudConfig, defaultConfig } from "../config.ts";
-import { type Devcloud, startDevcloud } from "../server.ts";
+import { AGENT_IMAGE_ID, DEMO_TOKEN, type DevcloudConfig, defaultConfig } from "../../config.ts";
+import { type Devcloud, startDevcloud } from "../../server.ts";
 
 /**
  * The "agent": reads its mode from a personality file, starts a child (to prove the whole group is

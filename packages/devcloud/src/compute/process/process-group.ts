@@ -95,7 +95,8 @@ export async function killGroup(pgid: number): Promise<boolean> {
   return true;
 }
 
-async function waitGone(pgid: number, ms: number): Promise<boolean> {
+/** Waits until no live member of the group is left; false when `ms` passed first. */
+export async function waitGone(pgid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (!isGroupAlive(pgid)) return true;
