@@ -3,7 +3,7 @@
 # run for real, and the npm packages of the workspace. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DEB_PACKAGES=(qemu-utils fdisk gdisk e2fsprogs postgresql chromium zip unzip xz-utils zstd bzip2 curl wrk
+DEB_PACKAGES=(qemu-utils fdisk gdisk e2fsprogs xfsprogs btrfs-progs lvm2 postgresql chromium zip unzip xz-utils zstd bzip2 curl wrk
   qemu-system-x86 ovmf debootstrap openssh-client openssl grub-pc-bin)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do

@@ -1,5 +1,5 @@
 /** @module boot-config — edits boot loader files (GRUB 1/2, syslinux, /etc/default/grub) the way snf-image-creator does. */
-import type { ExtFs } from "./ext-fs.ts";
+import type { GuestFs } from "./guest-fs/contract.ts";
 
 export const GRUB1_CONFIGS = ["/boot/grub/menu.lst", "/etc/grub.conf"];
 export const GRUB2_CONFIGS = ["/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"];
@@ -16,17 +16,28 @@ export const SYSLINUX_CONFIGS = [
 ].flatMap((d) => [`${d}extlinux.conf`, `${d}syslinux.cfg`]);
 
 const GRUB2_LINUX = /^(\s*linux(?:16|efi)?\s+.*)$/gm;
+/** Boot Loader Specification entries (RHEL 8+, Fedora): the kernel command line is their `options` line. */
+export const BLS_ENTRIES = "/boot/loader/entries";
+const BLS_OPTIONS = /^(\s*options\s+.*)$/gm;
+/** What kernel-install and grubby copy into new BLS entries (RHEL 9, Fedora). */
+export const KERNEL_CMDLINE = "/etc/kernel/cmdline";
+const WHOLE_LINE = /^(\S.*)$/gm;
 const SYSLINUX_APPEND = /^(\s*append\s+.*)$/gim;
 
 /**
- * Rewrites the kernel command line of every GRUB 2 `linux` line and syslinux `append` line with
- * `edit`; returns the files that changed.
+ * Rewrites the kernel command line of every GRUB 2 `linux` line, syslinux `append` line, BLS entry
+ * `options` line and /etc/kernel/cmdline with `edit`; returns the files that changed.
  */
-export async function editKernelCommandLines(fs: ExtFs, edit: (line: string) => string): Promise<string[]> {
+export async function editKernelCommandLines(fs: GuestFs, edit: (line: string) => string): Promise<string[]> {
   const changed: string[] = [];
+  const bls = (await fs.list(BLS_ENTRIES))
+    .filter((e) => e.type === "file" && e.name.endsWith(".conf"))
+    .map((e) => `${BLS_ENTRIES}/${e.name}`);
   const jobs: Array<[string[], RegExp]> = [
     [GRUB2_CONFIGS, GRUB2_LINUX],
     [SYSLINUX_CONFIGS, SYSLINUX_APPEND],
+    [bls, BLS_OPTIONS],
+    [[KERNEL_CMDLINE], WHOLE_LINE],
   ];
   for (const [paths, re] of jobs) {
     const texts = await fs.readTexts(paths);

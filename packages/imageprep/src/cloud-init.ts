@@ -1,6 +1,6 @@
 /** @module cloud-init — whether a guest runs cloud-init, and which users it will create. */
 import { parse } from "yaml";
-import type { ExtFs } from "./ext-fs.ts";
+import type { GuestFs } from "./guest-fs/contract.ts";
 import { type InitSystem, isServiceEnabled } from "./services.ts";
 
 export interface CloudInitInfo {
@@ -16,7 +16,7 @@ export interface CloudInitInfo {
 const GENERATOR_DIRS = ["/run", "/etc", "/usr/local/lib", "/usr/lib", "/lib"];
 
 /** /etc/cloud/cloud.cfg then /etc/cloud/cloud.cfg.d/*.cfg in name order. */
-export async function cloudInitConfigFiles(fs: ExtFs): Promise<string[]> {
+export async function cloudInitConfigFiles(fs: GuestFs): Promise<string[]> {
   const files: string[] = [];
   if (await fs.isFile("/etc/cloud/cloud.cfg")) files.push("/etc/cloud/cloud.cfg");
   const extra = (await fs.list("/etc/cloud/cloud.cfg.d"))
@@ -37,7 +37,7 @@ export function parseCloudConfig(text: string): Record<string, unknown> {
 }
 
 /** The top-level merge snf-image-creator does (a later file's key replaces an earlier one's). */
-export async function cloudInitConfig(fs: ExtFs, files?: string[]): Promise<Record<string, unknown>> {
+export async function cloudInitConfig(fs: GuestFs, files?: string[]): Promise<Record<string, unknown>> {
   const list = files ?? (await cloudInitConfigFiles(fs));
   const texts = await fs.readTexts(list);
   const cfg: Record<string, unknown> = {};
@@ -79,7 +79,7 @@ export function cloudInitUsers(cfg: Record<string, unknown>): string[] {
  * Whether cloud-init runs at boot — its service is enabled, or systemd's cloud-init generator is
  * installed and `/etc/cloud/cloud-init.disabled` is absent — and whom it creates.
  */
-export async function inspectCloudInit(fs: ExtFs, init: InitSystem): Promise<CloudInitInfo> {
+export async function inspectCloudInit(fs: GuestFs, init: InitSystem): Promise<CloudInitInfo> {
   let enabled = await isServiceEnabled(fs, "cloud-init", init);
   if (!enabled && init === "systemd") {
     for (const d of GENERATOR_DIRS) {

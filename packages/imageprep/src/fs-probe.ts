@@ -25,7 +25,7 @@ export interface FilesystemInfo {
   clean?: boolean;
 }
 
-/** True for ext2, ext3 and ext4: the filesystems this package can edit and shrink. */
+/** True for ext2, ext3 and ext4: the filesystems the debugfs backend edits without a mount. */
 export function isExt(type: FilesystemType | undefined): boolean {
   return type === "ext2" || type === "ext3" || type === "ext4";
 }
@@ -112,9 +112,19 @@ export function probeBuffer(buf: Buffer): FilesystemInfo {
     const info: FilesystemInfo = { type: "xfs" };
     const uuid = uuidString(buf.subarray(32, 48));
     if (uuid) info.uuid = uuid;
+    const label = cString(buf.subarray(108, 120));
+    if (label) info.label = label;
     return info;
   }
-  if (buf.subarray(65536 + 64, 65536 + 72).toString("latin1") === "_BHRfS_M") return { type: "btrfs" };
+  const btrfs = 65536;
+  if (buf.subarray(btrfs + 64, btrfs + 72).toString("latin1") === "_BHRfS_M") {
+    const info: FilesystemInfo = { type: "btrfs" };
+    const uuid = uuidString(buf.subarray(btrfs + 0x20, btrfs + 0x30));
+    if (uuid) info.uuid = uuid;
+    const label = cString(buf.subarray(btrfs + 0x12b, btrfs + 0x12b + 256));
+    if (label) info.label = label;
+    return info;
+  }
   if (buf.subarray(0, 6).toString("latin1") === "LUKS\xba\xbe") return { type: "luks" };
   if (buf.subarray(3, 11).toString("latin1") === "NTFS    ") return { type: "ntfs" };
   if (buf.length >= 512 && buf[510] === 0x55 && buf[511] === 0xaa) {

@@ -93,7 +93,7 @@ describe("inspectImage", () => {
 
   const unsupported: Array<[string, () => Promise<string>, RegExp]> = [
     [
-      "LVM",
+      "an LVM label without a readable volume group",
       async () => {
         const p = join(dir, "lvm.raw");
         await buildDisk(p, {
@@ -106,16 +106,16 @@ describe("inspectImage", () => {
         });
         return p;
       },
-      /uses LVM \(partition 2 is an LVM physical volume\)/,
+      /no readable root filesystem: partition 2 is an LVM physical volume in no volume group$/,
     ],
     [
-      "a non-ext root",
+      "an XFS filesystem without an OS (mounted read-only to look)",
       async () => {
         const p = join(dir, "xfs.raw");
         await buildDisk(p, { label: "gpt", sizeMiB: 32, partitions: [{ sizeMiB: 28, fs: "xfs" }] });
         return p;
       },
-      /no ext2\/3\/4 root filesystem found \(partition 1 holds xfs\)/,
+      /no operating system found: no ext2\/3\/4, XFS or btrfs partition holds \/etc\/fstab/,
     ],
     [
       "no OS",
@@ -124,7 +124,7 @@ describe("inspectImage", () => {
         await buildDisk(p, { label: "dos", sizeMiB: 32, partitions: [{ sizeMiB: 28, fs: "ext4" }] });
         return p;
       },
-      /no operating system found: no ext2\/3\/4 partition holds \/etc\/fstab/,
+      /no operating system found: no ext2\/3\/4, XFS or btrfs partition holds \/etc\/fstab/,
     ],
     [
       "several roots",

@@ -3,14 +3,28 @@ import { open, stat } from "node:fs/promises";
 import { type CloudInitInfo, inspectCloudInit } from "./cloud-init.ts";
 import { compareVersions, type DistroFamily, detectDistro, RELEASE_FILES } from "./distro.ts";
 import { ImagePrepError } from "./errors.ts";
-import { type ExtFs, withExtFs } from "./ext-fs.ts";
 import { type FilesystemInfo, isExt, probeFilesystem } from "./fs-probe.ts";
+import type { GuestFs } from "./guest-fs/contract.ts";
+import { withExtFs } from "./guest-fs/debugfs/debugfs-fs.ts";
+import { findRootSubvolume } from "./guest-fs/mount/btrfs.ts";
+import { GuestMount, type GuestRoot, type MountSource } from "./guest-fs/mount/guest-mount.ts";
+import { HostDirFs } from "./guest-fs/mount/host-dir-fs.ts";
+import { linearRange, readVolumeGroup, type VolumeGroup } from "./guest-fs/mount/lvm.ts";
+import { type Backend, backendFor, withGuestFs } from "./guest-fs/open.ts";
 import { dataPartitions, type Partition, type PartitionTable, readPartitionTable } from "./partitions.ts";
 import { detectInit, type InitSystem, isServiceEnabled, readSshdConfig } from "./services.ts";
 import { loginUsers } from "./users.ts";
 
 export interface InspectedPartition extends Partition {
   filesystem: FilesystemInfo;
+}
+
+/**
+ * An LVM logical volume of one linear segment: a byte range of its physical volume's partition
+ * (`number`), read and mounted like a partition. `offset` and `bytes` are its own.
+ */
+export interface InspectedVolume extends InspectedPartition {
+  lvm: { vg: string; lv: string };
 }
 
 export type PackageManager = "apt" | "dnf" | "yum" | "zypper" | "pacman";
@@ -45,6 +59,12 @@ export interface RootInfo {
   offset: number;
   bytes: number;
   filesystem: FilesystemInfo;
+  /** btrfs: the subvolume holding `/` ("" = the top level). */
+  subvolume?: string;
+  /** How it is read and edited: debugfs (ext, unmounted) or a kernel mount. */
+  backend: Backend;
+  /** The root is this LVM logical volume (on partition `partition`). */
+  lvm?: { vg: string; lv: string };
 }
 
 export interface Inspection {
@@ -53,6 +73,8 @@ export interface Inspection {
   size: number;
   partitionTable?: PartitionTable;
   partitions: InspectedPartition[];
+  /** LVM logical volumes found on the physical-volume partitions. */
+  volumes?: InspectedVolume[];
   root?: RootInfo;
   os?: OsInfo;
   /** Why the image cannot be prepared; absent when it can. */
@@ -97,7 +119,7 @@ async function assertRaw(image: string): Promise<number> {
   return size;
 }
 
-async function readKernel(fs: ExtFs): Promise<string | undefined> {
+async function readKernel(fs: GuestFs): Promise<string | undefined> {
   const versions = (await fs.list("/boot"))
     .filter((e) => e.name.startsWith("config-") && e.type !== "dir")
     .map((e) => e.name.slice("config-".length));
@@ -106,7 +128,7 @@ async function readKernel(fs: ExtFs): Promise<string | undefined> {
 }
 
 /** Whether sshd is installed and starts at boot, and the port and root policy it would use. */
-export async function sshdState(fs: ExtFs, init: InitSystem): Promise<OsInfo["sshd"]> {
+export async function sshdState(fs: GuestFs, init: InitSystem): Promise<OsInfo["sshd"]> {
   const config = await readSshdConfig(fs);
   const installed = (await fs.isFile("/usr/sbin/sshd")) || (await fs.isFile("/sbin/sshd"));
   // Bitnami's own switch: ssh.service does not start while this file exists (current Debian images).
@@ -119,7 +141,7 @@ export async function sshdState(fs: ExtFs, init: InitSystem): Promise<OsInfo["ss
  * Describes the OS whose root filesystem `fs` is: distribution and version, kernel, users who can log
  * in, init system, sshd, NetworkManager, cloud-init and Bitnami.
  */
-export async function inspectOs(fs: ExtFs): Promise<OsInfo> {
+export async function inspectOs(fs: GuestFs): Promise<OsInfo> {
   const names = [...RELEASE_FILES, "/etc/hostname", "/etc/passwd", "/etc/shadow", "/opt/bitnami/README.txt"];
   const texts = await fs.readTexts(names);
   const files: Record<string, string | undefined> = {};
@@ -172,29 +194,109 @@ function listNumbers(ns: number[]): string {
 function unsupportedReason(
   partitions: InspectedPartition[],
   roots: InspectedPartition[],
+  lvmProblems: string[],
 ): string | undefined {
-  const lvm = partitions.filter((p) => p.kind === "lvm" || p.filesystem.type === "lvm2");
-  if (lvm.length > 0) {
-    return `the image uses LVM (partition ${listNumbers(lvm.map((p) => p.number))} is an LVM physical volume), which cannot be prepared without a VM`;
-  }
   if (roots.length > 1) {
     return `several operating systems found (partitions ${listNumbers(roots.map((p) => p.number))} each hold /etc/fstab); only one is supported`;
   }
   if (roots.length === 1) return undefined;
+  if (lvmProblems.length > 0) return `no readable root filesystem: ${lvmProblems.join("; ")}`;
   const luks = partitions.filter((p) => p.filesystem.type === "luks");
   if (luks.length > 0)
     return `partition ${listNumbers(luks.map((p) => p.number))} is encrypted (LUKS); no readable root filesystem`;
-  const foreign = partitions.filter((p) => ["xfs", "btrfs", "ntfs"].includes(p.filesystem.type));
+  const foreign = partitions.filter((p) => ["ntfs"].includes(p.filesystem.type));
   if (foreign.length > 0) {
     const what = foreign.map((p) => `partition ${p.number} holds ${p.filesystem.type}`).join(", ");
-    return `no ext2/3/4 root filesystem found (${what}); only ext2/3/4 roots are supported`;
+    return `no Linux root filesystem found (${what}); only ext2/3/4, XFS and btrfs roots are supported`;
   }
-  return "no operating system found: no ext2/3/4 partition holds /etc/fstab";
+  return "no operating system found: no ext2/3/4, XFS or btrfs partition holds /etc/fstab";
 }
 
 /**
- * Reads the partition table, identifies each partition's filesystem, finds the root (the ext
- * partition with /etc/fstab) and describes its OS. Never modifies the image. An image that cannot be
+ * Whether partition `p` holds a root filesystem (one with /etc/fstab): read through debugfs for ext,
+ * else mounted read-only (btrfs: the subvolume that holds it). Undefined when it does not.
+ */
+async function findRoot(
+  image: string,
+  p: InspectedPartition,
+): Promise<(InspectedPartition & { subvolume?: string }) | undefined> {
+  const type = p.filesystem.type;
+  if (isExt(type)) return (await withExtFs(image, p.offset, (fs) => fs.isFile("/etc/fstab"))) ? p : undefined;
+  if (type !== "xfs" && type !== "btrfs") return undefined;
+  const mount = new GuestMount(image, { readOnly: true });
+  try {
+    const dir = await mount.newDir("probe");
+    await mount.mount(p, dir, "/");
+    const top = new HostDirFs(dir, image, p.offset);
+    if (type === "xfs") return (await top.isFile("/etc/fstab")) ? p : undefined;
+    const subvolume = await findRootSubvolume(top, dir);
+    return subvolume === undefined ? undefined : { ...p, subvolume };
+  } finally {
+    await mount.close();
+  }
+}
+
+/**
+ * The logical volumes of the LVM physical volume on `p`, read in a private LVM environment through a
+ * read-only loop device; those that are not one linear segment come back as problems (they need
+ * device-mapper).
+ */
+async function inspectLvm(
+  image: string,
+  p: InspectedPartition,
+): Promise<{ volumes: InspectedVolume[]; problems: string[] }> {
+  const mount = new GuestMount(image, { readOnly: true });
+  let vg: VolumeGroup | undefined;
+  try {
+    vg = await readVolumeGroup(await mount.device(p));
+  } finally {
+    await mount.close();
+  }
+  if (!vg)
+    return { volumes: [], problems: [`partition ${p.number} is an LVM physical volume in no volume group`] };
+  const volumes: InspectedVolume[] = [];
+  const problems: string[] = [];
+  for (const lv of vg.volumes) {
+    const r = linearRange(vg, lv);
+    if (!r) {
+      problems.push(
+        `LVM volume ${vg.name}/${lv.name} is not one linear segment (it would need device-mapper)`,
+      );
+      continue;
+    }
+    const offset = p.offset + r.offset;
+    const filesystem = await probeFilesystem(image, offset, r.bytes);
+    volumes.push({ ...p, offset, bytes: r.bytes, filesystem, lvm: { vg: vg.name, lv: lv.name } });
+  }
+  return { volumes, problems };
+}
+
+/** Everything that can be mounted: the partitions and the LVM volumes, as the backends take them. */
+export function mountSources(inspection: Inspection): MountSource[] {
+  return [...inspection.partitions, ...(inspection.volumes ?? [])];
+}
+
+/** The root of an inspection in the shape the backends take. */
+export function guestRoot(inspection: Inspection): GuestRoot {
+  const root = inspection.root as RootInfo;
+  const part = mountSources(inspection).find((p) => p.offset === root.offset) as
+    | InspectedPartition
+    | undefined;
+  const out: GuestRoot = {
+    number: root.partition,
+    offset: root.offset,
+    bytes: root.bytes,
+    filesystem: root.filesystem,
+  };
+  if (part?.uuid) out.uuid = part.uuid;
+  if (root.subvolume !== undefined) out.subvolume = root.subvolume;
+  if (root.lvm) out.lvm = root.lvm;
+  return out;
+}
+
+/**
+ * Reads the partition table, identifies each partition's filesystem, finds the root (the ext, XFS or
+ * btrfs filesystem with /etc/fstab; XFS and btrfs are mounted read-only to look) and describes its OS. Never modifies the image. An image that cannot be
  * prepared comes back with `unsupported` set; a file that is not a raw disk throws `invalid_image`.
  *
  * @example
@@ -227,14 +329,22 @@ export async function inspectImage(
     const filesystem = await probeFilesystem(image, p.offset, p.bytes);
     partitions.push({ ...p, filesystem });
   }
-  const roots: InspectedPartition[] = [];
-  for (const p of partitions) {
-    if (!isExt(p.filesystem.type)) continue;
-    const hasFstab = await withExtFs(image, p.offset, (fs) => fs.isFile("/etc/fstab"));
-    if (hasFstab) roots.push(p);
+  const volumes: InspectedVolume[] = [];
+  const lvmProblems: string[] = [];
+  for (const p of partitions.filter((x) => x.filesystem.type === "lvm2")) {
+    const found = await inspectLvm(image, p);
+    volumes.push(...found.volumes);
+    lvmProblems.push(...found.problems);
+  }
+  const roots: Array<InspectedPartition & { subvolume?: string; lvm?: { vg: string; lv: string } }> = [];
+  for (const p of [...partitions, ...volumes]) {
+    options.signal?.throwIfAborted();
+    const found = await findRoot(image, p);
+    if (found) roots.push(found);
   }
   const inspection: Inspection = { image, size, partitionTable: table, partitions };
-  const reason = unsupportedReason(partitions, roots);
+  if (volumes.length > 0) inspection.volumes = volumes;
+  const reason = unsupportedReason(partitions, roots, lvmProblems);
   if (reason) inspection.unsupported = reason;
   const root = roots[0];
   if (roots.length === 1 && root) {
@@ -243,8 +353,17 @@ export async function inspectImage(
       offset: root.offset,
       bytes: root.bytes,
       filesystem: root.filesystem,
+      backend: backendFor(root),
     };
-    inspection.os = await withExtFs(image, root.offset, (fs) => inspectOs(fs));
+    if (root.subvolume !== undefined) inspection.root.subvolume = root.subvolume;
+    if (root.lvm) inspection.root.lvm = root.lvm;
+    inspection.os = await withGuestFs(
+      image,
+      guestRoot(inspection),
+      mountSources(inspection),
+      { readOnly: true, signal: options.signal },
+      (fs) => inspectOs(fs),
+    );
   }
   return inspection;
 }

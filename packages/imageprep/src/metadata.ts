@@ -19,6 +19,9 @@ export const DISTRO_ORDER: Record<string, number> = {
   rhel: 60,
   fedora: 58,
   centos: 55,
+  // Not in snf-image-creator's list: CentOS's successors sort beside it.
+  rocky: 54,
+  almalinux: 53,
   scientificlinux: 50,
   sles: 45,
   opensuse: 44,

@@ -1,13 +1,14 @@
 /** @module prepare — runs the preparation tasks on a raw disk image in place and collects its metadata. */
 import { e2Spec, repairFilesystem, scrubFreeBlocks } from "./discard.ts";
 import { ImagePrepError } from "./errors.ts";
-import { withExtFs } from "./ext-fs.ts";
 import { installFirstBoot } from "./first-boot.ts";
 import { verifyFreeBlocksZero } from "./free-blocks.ts";
 import { isExt } from "./fs-probe.ts";
-import { type Inspection, inspectImage, type OsInfo, sshdState } from "./inspect.ts";
+import { withGuestFs } from "./guest-fs/open.ts";
+import { guestRoot, type Inspection, inspectImage, mountSources, type OsInfo, sshdState } from "./inspect.ts";
 import { initialMetadata, remoteConnection } from "./metadata.ts";
 import { metadataLabel } from "./partitions.ts";
+import { scheduleRelabel } from "./selinux.ts";
 import { resolveParams, selectTasks, TASKS } from "./tasks/index.ts";
 import type { ParamValue, TaskContext, TaskResult } from "./tasks/types.ts";
 
@@ -71,7 +72,8 @@ function unsupportedResult(
 /**
  * Prepares a raw disk image for the cloud, editing it in place: inspects it, records the metadata
  * (USERS before any account is locked), runs the selected tasks in order, installs the first-boot
- * script, and discards the freed blocks of every ext filesystem. Unsupported images throw
+ * script, schedules an SELinux relabel where SELinux is on, and discards the freed blocks of every
+ * filesystem it edited (e2fsck for ext, fstrim on the mount for XFS and btrfs). Unsupported images throw
  * `unsupported_image` (naming why) unless `allowUnsupported` is set.
  *
  * @example
@@ -99,7 +101,8 @@ export async function prepareImage(image: string, options: PrepareOptions = {}):
     return unsupportedResult(inspection, selected, options.description);
   }
   const root = inspection.root as NonNullable<Inspection["root"]>;
-  if (!root.filesystem.clean) {
+  // The kernel replays a journal when it mounts; debugfs would edit past it.
+  if (root.backend === "debugfs" && !root.filesystem.clean) {
     // A journal to replay or an unclean unmount: debugfs must not edit it before e2fsck has.
     log(`root filesystem (partition ${root.partition}) was not cleanly unmounted; running e2fsck -fy first`);
     await repairFilesystem(image, root.offset, options.signal);
@@ -108,13 +111,14 @@ export async function prepareImage(image: string, options: PrepareOptions = {}):
   const os = inspection.os as OsInfo;
   progress({ phase: "inspect", done: 1, total: 1 });
   log(
-    `found ${os.description} (${os.distro} ${os.version || "?"}, ${os.init}) on partition ${root.partition} (${root.filesystem.type})`,
+    `found ${os.description} (${os.distro} ${os.version || "?"}, ${os.init}) on partition ${root.partition} (${root.filesystem.type}${root.subvolume ? `, subvolume ${root.subvolume}` : ""}; ${root.backend === "mount" ? "mounted through a loop device" : "edited with debugfs, unmounted"})`,
   );
 
   const metadata = initialMetadata(inspection, os, options.description);
   const results: TaskResult[] = [];
   const runnable = TASKS.filter((t) => t.stage === "prepare" && selected.has(t.name));
-  await withExtFs(image, root.offset, async (fs) => {
+  const session = { discard: true, signal: options.signal, log };
+  await withGuestFs(image, guestRoot(inspection), mountSources(inspection), session, async (fs) => {
     const ctx: TaskContext = { fs, inspection, os, params, metadata, firstBoot: [], log };
     let done = 0;
     for (const task of TASKS) {
@@ -158,6 +162,8 @@ export async function prepareImage(image: string, options: PrepareOptions = {}):
     }
     progress({ phase: "tasks", done, total: runnable.length });
     for (const c of await installFirstBoot(fs, os.init, ctx.firstBoot)) log(`first boot: ${c}`);
+    const relabel = await scheduleRelabel(fs);
+    if (relabel) log(relabel);
 
     // Remote access is judged on the prepared image: a task may have turned sshd on (now or at first boot).
     const sshd = await sshdState(fs, os.init);
@@ -167,7 +173,7 @@ export async function prepareImage(image: string, options: PrepareOptions = {}):
     }
   });
 
-  const extParts = inspection.partitions.filter((p) => isExt(p.filesystem.type));
+  const extParts = mountSources(inspection).filter((p) => isExt(p.filesystem.type));
   let n = 0;
   for (const p of extParts) {
     progress({ phase: "discard", done: n, total: extParts.length });

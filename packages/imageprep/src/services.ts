@@ -1,5 +1,5 @@
 /** @module services — which init system a guest boots with and whether a service starts at boot. */
-import type { ExtFs } from "./ext-fs.ts";
+import type { GuestFs } from "./guest-fs/contract.ts";
 
 export type InitSystem = "systemd" | "upstart" | "sysvinit";
 
@@ -11,7 +11,7 @@ export const SYSTEMD_WANTS_DIRS = [
 ];
 
 /** Tells the init system from /sbin/init (a link to systemd, upstart's initctl beside it, or neither). */
-export async function detectInit(fs: ExtFs): Promise<InitSystem> {
+export async function detectInit(fs: GuestFs): Promise<InitSystem> {
   const init = await fs.realpath("/sbin/init");
   if (init?.includes("systemd")) return "systemd";
   if (init && (await fs.isFile("/sbin/initctl")) && (await fs.isDir("/etc/init"))) return "upstart";
@@ -43,7 +43,7 @@ function uncommented(text: string): string[] {
  * @example
  * await isServiceEnabled(fs, "sshd", "systemd") // true when multi-user.target.wants/ssh.service runs /usr/sbin/sshd
  */
-export async function isServiceEnabled(fs: ExtFs, service: string, init: InitSystem): Promise<boolean> {
+export async function isServiceEnabled(fs: GuestFs, service: string, init: InitSystem): Promise<boolean> {
   if (init === "systemd") {
     const exec = new RegExp(
       `^\\s*ExecStart=.*bin/${service.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\s|$)`,
@@ -77,7 +77,7 @@ export interface SshdConfig {
   permitRootLogin: string;
 }
 
-async function expandInclude(fs: ExtFs, pattern: string): Promise<string[]> {
+async function expandInclude(fs: GuestFs, pattern: string): Promise<string[]> {
   const abs = pattern.startsWith("/") ? pattern : `/etc/ssh/${pattern}`;
   const slash = abs.lastIndexOf("/");
   const dir = abs.slice(0, slash) || "/";
@@ -97,7 +97,7 @@ async function expandInclude(fs: ExtFs, pattern: string): Promise<string[]> {
  * Reads /etc/ssh/sshd_config the way sshd does: the first value of a keyword wins, `Include`d files
  * are read where the directive stands, and nothing inside a `Match` block counts.
  */
-export async function readSshdConfig(fs: ExtFs): Promise<SshdConfig> {
+export async function readSshdConfig(fs: GuestFs): Promise<SshdConfig> {
   const found: Record<string, string> = {};
   const seen = new Set<string>();
   const read = async (path: string, depth: number): Promise<boolean> => {

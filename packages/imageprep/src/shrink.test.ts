@@ -4,11 +4,20 @@ import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { inspectImage } from "./inspect.ts";
 import { readPartitionTable } from "./partitions.ts";
 import { prepareImage } from "./prepare.ts";
 import { runTool } from "./run-tool.ts";
 import { shrinkImage } from "./shrink.ts";
-import { buildDisk, buildTestDisk, fileContains, verifyPreparedDebian } from "./testing/index.ts";
+import {
+  buildDisk,
+  buildFamilyDisk,
+  buildTestDisk,
+  checkFilesystem,
+  fileContains,
+  leftovers,
+  verifyPreparedDebian,
+} from "./testing/index.ts";
 
 const MiB = 1 << 20;
 
@@ -157,7 +166,7 @@ describe("shrink edge cases", () => {
     };
     const r = await shrinkImage(path);
     assert.equal(r.swap, "2:16");
-    assert.match(r.skipped ?? "", /partition \(1\) holds xfs/);
+    assert.match(r.skipped ?? "", /^XFS cannot shrink: partition 1 keeps its size/);
     assert.equal(r.newSize, 31 * MiB + MiB);
     assert.equal((await head()).slice(0, 4), "XFSB");
     await tableClean(path, "gpt");
@@ -185,12 +194,44 @@ describe("shrink edge cases", () => {
     await tableClean(path, "dos");
   });
 
-  it("leaves a disk alone when the last partition is neither ext nor swap", async () => {
+  it("keeps an XFS filesystem whole (XFS cannot shrink) and cuts only the unallocated space after it", async () => {
     const path = join(dir, "xfs-only.raw");
-    await buildDisk(path, { label: "dos", sizeMiB: 48, partitions: [{ sizeMiB: 40, fs: "xfs" }] });
-    const r = await shrinkImage(path);
-    assert.deepEqual([r.oldSize, r.newSize, r.swap], [48 * MiB, 48 * MiB, undefined]);
-    assert.match(r.skipped ?? "", /holds xfs/);
+    await buildDisk(path, { label: "dos", sizeMiB: 80, partitions: [{ sizeMiB: 40, fs: "xfs" }] });
+    const lines: string[] = [];
+    const r = await shrinkImage(path, { log: (l) => lines.push(l) });
+    assert.deepEqual([r.oldSize, r.newSize, r.swap], [80 * MiB, 41 * MiB + MiB, undefined]);
+    assert.match(
+      r.skipped ?? "",
+      /^XFS cannot shrink: partition 1 keeps its size, only the unallocated space after it is cut$/,
+    );
+    assert.ok(lines.some((l) => l.includes("XFS cannot shrink")));
+    assert.equal(await checkFilesystem(path, { offset: MiB, bytes: 40 * MiB }, "xfs"), "");
+    await tableClean(path, "dos");
+  });
+
+  it("shrinks a btrfs root on its mount (openSUSE subvolumes), then the partition and the file", async () => {
+    const disk = await buildFamilyDisk(join(dir, "btrfs.raw"), "suse", "SHRINK-MARKER");
+    await prepareImage(disk.path);
+    const lines: string[] = [];
+    const r = await shrinkImage(disk.path, { log: (l) => lines.push(l) });
+    assert.equal(r.swap, "2:16");
+    assert.equal(r.partition, 1);
+    assert.equal(r.skipped, undefined);
+    const t = await readPartitionTable(disk.path);
+    const p1 = t?.partitions.find((p) => p.number === 1);
+    assert.ok(
+      p1 && p1.bytes === 256 * MiB,
+      `partition 1 shrunk to the 256 MiB btrfs floor (${p1?.bytes} bytes)`,
+    );
+    assert.equal(r.newSize, p1.offset + p1.bytes + MiB);
+    assert.ok(lines.some((l) => /btrfs partition 1: \d+ → \d+ bytes/.test(l)));
+    assert.equal(await checkFilesystem(disk.path, p1, "btrfs"), "");
+    await tableClean(disk.path, "dos");
+    // Still the same guest: inspection finds it in its snapshot subvolume.
+    const again = await inspectImage(disk.path);
+    assert.equal(again.root?.subvolume, "@/.snapshots/1/snapshot");
+    assert.equal(again.os?.distro, "opensuse");
+    assert.deepEqual(await leftovers(disk.path), []);
   });
 
   it("does not resize a partition that boots with syslinux (its loader would move)", async () => {

@@ -1,4 +1,4 @@
-/** @module shrink — drops a trailing swap partition, shrinks the last ext filesystem and cuts the image after it. */
+/** @module shrink — drops a trailing swap partition, shrinks the last ext or btrfs filesystem (XFS cannot shrink) and cuts the image after it. */
 import { mkdtemp, open, rm, stat, truncate } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -15,6 +15,7 @@ import {
 } from "./partitions.ts";
 import type { Progress } from "./prepare.ts";
 import { runTool } from "./run-tool.ts";
+import { shrinkBtrfs } from "./shrink-btrfs.ts";
 
 const MiB = 1 << 20;
 /** Room left after the last partition: alignment slack, and where GPT keeps its backup header. */
@@ -238,18 +239,24 @@ export async function shrinkImage(image: string, options: ShrinkOptions = {}): P
 
   const fs = await probeFilesystem(image, last.offset, last.bytes);
   let sectors = last.size;
-  if (!isExt(fs.type)) {
-    result.skipped = `the last partition (${last.number}) holds ${fs.type}, not ext2/3/4`;
+  if (fs.type === "btrfs") {
+    const bytes = await shrinkBtrfs(image, last, EXTRA_FS_BYTES, options);
+    sectors = Math.min(last.size, bytes / table.sectorSize);
+    if (sectors < last.size) await sfdiskResize(image, last.number, sectors, signal);
+    result.partition = last.number;
+  } else if (fs.type === "xfs") {
+    result.skipped = `XFS cannot shrink: partition ${last.number} keeps its size, only the unallocated space after it is cut`;
+  } else if (!isExt(fs.type)) {
+    result.skipped = `the last partition (${last.number}) holds ${fs.type}, not ext2/3/4 or btrfs; only the unallocated space after it is cut`;
   } else if (await hasSyslinuxVbr(image, last.offset)) {
-    result.skipped = `partition ${last.number} boots with syslinux, whose loader resize2fs would move`;
+    result.skipped = `partition ${last.number} boots with syslinux, whose loader resize2fs would move; the filesystem keeps its size`;
   } else {
     const resized = await shrinkFilesystem(image, last, fs, options);
     sectors = Math.min(last.size, (resized.blocks * resized.blockSize) / table.sectorSize);
     if (sectors < last.size) await sfdiskResize(image, last.number, sectors, signal);
     result.partition = last.number;
   }
-  if (result.skipped) log(`shrink: ${result.skipped}; the filesystem keeps its size`);
-  if (result.skipped && swap === undefined) return result;
+  if (result.skipped) log(`shrink: ${result.skipped}`);
   // A logical partition's extended container must end where it now ends, or the cut would split it.
   const ext = containerOf(table, last);
   if (ext && ext.start + ext.size !== last.start + sectors) {

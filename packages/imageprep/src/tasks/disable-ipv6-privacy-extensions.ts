@@ -28,6 +28,8 @@ export const disableIpv6PrivacyExtensions: Task = {
         },
       );
       if (next !== text) {
+        // Kept for the append below, which must not write the old text back over this edit.
+        texts[i] = next;
         await fs.writeFile(files[i] as string, next);
         changes.push(`${files[i]}: use_tempaddr = 0`);
       }

@@ -1,6 +1,6 @@
 /** @module tasks/types — the shape of a preparation task, its context and its result. */
-import type { ExtFs } from "../ext-fs.ts";
 import type { FirstBootAction } from "../first-boot-script.ts";
+import type { GuestFs } from "../guest-fs/contract.ts";
 import type { Inspection, OsInfo } from "../inspect.ts";
 
 export type ParamValue = string | number | string[];
@@ -14,7 +14,7 @@ export interface TaskParam {
 }
 
 export interface TaskContext {
-  fs: ExtFs;
+  fs: GuestFs;
   inspection: Inspection;
   os: OsInfo;
   /** Every parameter of every task, defaults filled in. */

@@ -4,14 +4,20 @@ import { randomBytes } from "node:crypto";
 import { lstat, open, readdir, readlink, truncate as truncateFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runTool } from "../run-tool.ts";
+import { buildFilesystem, type FsBuild } from "./build-fs.ts";
 
-export type TestFs = "ext2" | "ext3" | "ext4" | "swap" | "lvm" | "xfs" | "none";
+export type TestFs = "ext2" | "ext3" | "ext4" | "swap" | "lvm" | "xfs" | "btrfs" | "none";
 
 export interface PartitionSpec {
   sizeMiB: number;
   fs: TestFs;
-  /** ext only: a host directory copied in with `mkfs -d`. */
+  /** A host directory copied in (`mkfs -d` for ext; a kernel mount and `cp -a` for XFS and btrfs). */
   tree?: string;
+  /** XFS and btrfs: filesystem UUID, label, btrfs subvolumes (see {@link FsBuild}). */
+  uuid?: string;
+  label?: string;
+  subvolumes?: FsBuild["subvolumes"];
+  defaultSubvolume?: string;
   /**
    * ext only: how `tree` gets in: `mkfs` (`mkfs -d`, the default) or `copy` (an empty mkfs, then
    * debugfs mkdir/write/symlink one entry at a time, as a file-by-file copy fills a filesystem).
@@ -58,6 +64,7 @@ const DOS_TYPES: Record<TestFs, string> = {
   ext3: "83",
   ext4: "83",
   xfs: "83",
+  btrfs: "83",
   none: "83",
   swap: "82",
   lvm: "8e",
@@ -68,6 +75,7 @@ const GPT_TYPES: Record<TestFs, string> = {
   ext3: "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
   ext4: "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
   xfs: "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
+  btrfs: "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
   none: "0FC63DAF-8483-4772-8E79-3D69D8477DE4",
   swap: "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F",
   lvm: "E6D6D379-F507-44C2-A23C-238F2A3DF928",
@@ -125,7 +133,8 @@ async function copyTree(tree: string, spec: string): Promise<void> {
 
 /**
  * Writes a raw disk image: the partition table through sfdisk, ext filesystems through
- * `mkfs -d` straight into their partition, swap headers, and magic bytes for LVM and XFS.
+ * `mkfs -d` straight into their partition, real XFS and btrfs (through a loop device and a mount),
+ * swap headers, and magic bytes for LVM.
  *
  * @example
  * await buildDisk("disk.raw", { label: "gpt", sizeMiB: 64, partitions: [{ sizeMiB: 40, fs: "ext4", tree: dir }] });
@@ -196,8 +205,12 @@ export async function buildDisk(path: string, spec: DiskSpec): Promise<BuiltDisk
       await writeAt(path, b.offset, swapHeader(b.bytes));
     } else if (p.fs === "lvm") {
       await writeAt(path, b.offset, lvmLabel());
-    } else if (p.fs === "xfs") {
-      await writeAt(path, b.offset, Buffer.from("XFSB\0\0\x10\0", "latin1"));
+    } else if (p.fs === "xfs" || p.fs === "btrfs") {
+      const fs: FsBuild = { type: p.fs };
+      for (const k of ["tree", "uuid", "label", "subvolumes", "defaultSubvolume"] as const) {
+        if (p[k] !== undefined) Object.assign(fs, { [k]: p[k] });
+      }
+      await buildFilesystem(path, b.offset, b.bytes, fs);
     }
   }
   return { path, label: spec.label, size: spec.sizeMiB * MiB, partitions: built };

@@ -1,7 +1,9 @@
 /** @module testing/build-test-disk — builds a small bootable-looking Linux disk image from a fixture tree in the repo. */
 import {
   appendFile,
+  chmod,
   cp,
+  lchown,
   lstat,
   mkdir,
   mkdtemp,
@@ -60,6 +62,10 @@ export interface TestDiskOptions {
   extraTree?: string;
   /** A string appended to history, log and backup files that preparation must remove or empty. */
   marker?: string;
+  /** The root's filesystem (default ext4). XFS and btrfs are made through a kernel mount (root only). */
+  rootFs?: "ext4" | "xfs" | "btrfs";
+  /** btrfs only: Ubuntu's layout, `/` in subvolume `@` and `/home` in `@home` (fstab `subvol=`). */
+  btrfsSubvolumes?: boolean;
 }
 
 export interface TestDisk extends BuiltDisk {
@@ -203,16 +209,43 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
       await writeFile(join(tree, "tmp/secret.txt"), `${options.marker}\n`);
     }
     for (const a of attrs) if (a.dir) await mkdir(join(tree, a.path), { recursive: true });
+    const rootFs = options.rootFs ?? "ext4";
+    const rules = new Map(attrs.map((a) => [a.path, a]));
+    if (rootFs !== "ext4") {
+      // Owners and modes go on the host tree, which cp -a carries into the mounted filesystem.
+      await lchown(tree, 0, 0);
+      for (const e of await walkHost(tree)) {
+        const rule = rules.get(e.path);
+        await lchown(join(tree, e.path), rule?.uid ?? 0, rule?.gid ?? 0);
+        if (rule && e.type !== "symlink") await chmod(join(tree, e.path), rule.mode);
+      }
+      const subvol = rootFs === "btrfs" && options.btrfsSubvolumes;
+      await writeFile(
+        fstab,
+        (await readFile(fstab, "utf8"))
+          .replace(
+            /^(\S+\s+\/\s+)ext4(\s+)(\S+)/m,
+            (_m, a: string, b: string, o: string) => `${a}${rootFs}${b}${subvol ? `${o},subvol=@` : o}`,
+          )
+          .concat(subvol ? `/dev/sda${rootNumber} /home btrfs subvol=@home 0 0\n` : ""),
+      );
+    }
 
     const parts: PartitionSpec[] = [];
     if (biosBoot)
       parts.push({ sizeMiB: 1, fs: "none", type: "21686148-6449-6E6F-744E-656564454649", name: "bios" });
     const rootSpec: PartitionSpec = {
       sizeMiB: rootMiB,
-      fs: "ext4",
+      fs: rootFs,
       tree,
       blockSize: options.blockSize ?? 4096,
     };
+    if (rootFs === "btrfs" && options.btrfsSubvolumes) {
+      rootSpec.subvolumes = [
+        { name: "@", from: "/" },
+        { name: "@home", from: "/home" },
+      ];
+    }
     if (!logical) rootSpec.bootable = true;
     if (options.features) rootSpec.features = options.features;
     if (options.populate) rootSpec.populate = options.populate;
@@ -231,7 +264,6 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
 
     // Everything root-owned (mkfs copies the builder's own uid), then the fixture's own modes and owners.
     const cmds: string[] = ["sif / uid 0", "sif / gid 0"];
-    const rules = new Map(attrs.map((a) => [a.path, a]));
     for (const e of await walkHost(tree)) {
       const rule = rules.get(e.path);
       cmds.push(`sif ${q(e.path)} uid ${rule?.uid ?? 0}`, `sif ${q(e.path)} gid ${rule?.gid ?? 0}`);
@@ -240,9 +272,11 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
         cmds.push(`sif ${q(e.path)} mode 0${(typeBits | rule.mode).toString(8)}`);
       }
     }
-    await runTool("debugfs", ["-w", "-f", "-", `${options.path}?offset=${root.offset}`], {
-      input: `${cmds.join("\n")}\n`,
-    });
+    if (rootFs === "ext4") {
+      await runTool("debugfs", ["-w", "-f", "-", `${options.path}?offset=${root.offset}`], {
+        input: `${cmds.join("\n")}\n`,
+      });
+    }
 
     const result: TestDisk = {
       ...disk,

@@ -1,0 +1,96 @@
+/** @module testing/read-back — mounts partitions of an image read-only with plain losetup and mount, to check results independently of the code under test. */
+import { mkdtemp, readFile, rmdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { detachLoop } from "../guest-fs/mount/loop.ts";
+import { runTool } from "../run-tool.ts";
+
+export interface ReadBackPartition {
+  offset: number;
+  bytes: number;
+  type: "xfs" | "btrfs" | "ext4";
+  /** Extra mount options (`subvolid=5` to see every btrfs subvolume under the top level). */
+  options?: string;
+}
+
+/** Runs `fn` with each partition mounted read-only (no log replay) on its own host directory. */
+export async function withReadOnlyMounts<T>(
+  image: string,
+  parts: ReadBackPartition[],
+  fn: (dirs: string[]) => Promise<T>,
+): Promise<T> {
+  const undo: Array<() => Promise<unknown>> = [];
+  try {
+    const dirs: string[] = [];
+    for (const p of parts) {
+      const dev = (
+        await runTool("losetup", [
+          "-f",
+          "--show",
+          "-r",
+          "-o",
+          String(p.offset),
+          "--sizelimit",
+          String(p.bytes),
+          image,
+        ])
+      ).stdout.trim();
+      undo.push(() => detachLoop(dev));
+      const dir = await mkdtemp(join(tmpdir(), "icaas-readback-"));
+      undo.push(() => rmdir(dir));
+      const opts = [
+        "ro",
+        p.type === "xfs" ? "norecovery,nouuid" : p.type === "btrfs" ? "rescue=nologreplay" : "noload",
+      ];
+      if (p.options) opts.push(p.options);
+      await runTool("mount", ["-t", p.type, "-o", opts.join(","), dev, dir]);
+      undo.push(() => runTool("umount", [dir]));
+      dirs.push(dir);
+    }
+    return await fn(dirs);
+  } finally {
+    for (const u of undo.reverse()) await u();
+  }
+}
+
+/**
+ * What a run left behind for `image`: its loop devices (`losetup -j`) and the mounts on them. A
+ * mount holds its loop device, so a leaked mount always shows here too. Other images' mounts (tests
+ * running beside this one) are not counted.
+ */
+export async function leftovers(image: string): Promise<string[]> {
+  const loops = (await runTool("losetup", ["-j", image])).stdout.split("\n").filter(Boolean);
+  const devices = loops.map((l) => l.split(":")[0] as string);
+  const mounts = (await readFile("/proc/mounts", "utf8"))
+    .split("\n")
+    .filter((l) => devices.includes(l.split(" ")[0] as string));
+  return [...loops, ...mounts];
+}
+
+/** `xfs_repair -n` or `btrfs check --readonly` on a read-only loop device over the partition; returns their complaint, or "" when clean. */
+export async function checkFilesystem(
+  image: string,
+  p: { offset: number; bytes: number },
+  type: "xfs" | "btrfs",
+): Promise<string> {
+  const dev = (
+    await runTool("losetup", [
+      "-f",
+      "--show",
+      "-r",
+      "-o",
+      String(p.offset),
+      "--sizelimit",
+      String(p.bytes),
+      image,
+    ])
+  ).stdout.trim();
+  try {
+    const [tool, args] =
+      type === "xfs" ? ["xfs_repair", ["-n", dev]] : ["btrfs", ["check", "--readonly", dev]];
+    const r = await runTool(tool, args as string[], { okCodes: [0, 1] });
+    return r.code === 0 ? "" : `${r.stdout}${r.stderr}`;
+  } finally {
+    await detachLoop(dev);
+  }
+}
