@@ -27,7 +27,8 @@ mkdir -p "$(dirname "$out")"
 DISK_MIB=${ICAAS_AGENT_IMAGE_MIB:-2048}
 # What the agent runs (docs/agent.md): Node for the bundle, qemu-img, the partition and ext tools,
 # the decompressors, CA certificates for HTTPS.
-AGENT_PACKAGES=(nodejs qemu-utils fdisk gdisk e2fsprogs util-linux xz-utils bzip2 zstd gzip ca-certificates)
+# xfsprogs, btrfs-progs and lvm2: imageprep's mount backend prepares XFS, btrfs and LVM guests.
+AGENT_PACKAGES=(nodejs qemu-utils fdisk gdisk e2fsprogs util-linux xfsprogs btrfs-progs lvm2 xz-utils bzip2 zstd gzip ca-certificates)
 started=$SECONDS
 
 debian_disk_host_tools "$([ "$boot_check" = yes ] && echo boot)"
