@@ -24,8 +24,8 @@ import {
 
 const TOKEN = "demo-token-0123456789abcdefghijklmnopqrstu";
 const IMAGE_ID = "9b1f0c1e-0000-4000-8000-000000000001";
-/** The serial getty's prompt: the guest booted all the way. */
-const BOOTED = /login: *$/m;
+/** The serial getty's "<host> login: " prompt: the guest booted all the way (kernel messages may follow it on its line). */
+const BOOTED = /^\S+ login: /m;
 const BOOT_MS = 240_000;
 
 let dir: string;
