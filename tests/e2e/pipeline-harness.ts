@@ -89,7 +89,8 @@ export interface Pipeline {
 export async function startPipeline(
   options: {
     agentCommand?: string[];
-    service?: Record<string, unknown>;
+    /** Merged into the service's config; a function gets the running devcloud (its port for guest-visible URLs). */
+    service?: Record<string, unknown> | ((cloud: Devcloud) => Record<string, unknown>);
     synnefo?: SynnefoRelease;
     /** Merged into the devcloud's config (e.g. a flavor on the qemu driver). */
     devcloud?: Partial<DevcloudConfig>;
@@ -128,7 +129,7 @@ export async function startPipeline(
       maxActiveBuildsPerUser: 0,
       // The image source below runs on loopback, which the default source policy refuses.
       sourceAllowList: [...LOOPBACK_NETWORKS],
-      ...options.service,
+      ...(typeof options.service === "function" ? options.service(cloud) : options.service),
     }),
   );
   const src = await startSourceServer();

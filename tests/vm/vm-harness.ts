@@ -1,6 +1,7 @@
 /** @module tests/vm/vm-harness — what VM tests share: QEMU leak checks, a devcloud as a real process, admin reads. */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -135,4 +136,13 @@ export async function consoleOf(url: string, id: number | string): Promise<strin
   const res = await fetch(`${url}/_devcloud/compute/servers/${id}/console`);
   if (res.status !== 200) throw new Error(`console of ${id}: ${res.status}`);
   return res.text();
+}
+
+/** A port free on 127.0.0.1 now, for a server whose URL must be known before it listens. */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -84,6 +84,11 @@ export interface DevcloudConfig {
   /** What a VM is: `process` (the default: a directory and the agent process) or `qemu` (a booted disk). */
   computeDriver?: "process" | "qemu";
   qemu?: QemuSettings;
+  /**
+   * The base URL a VM reaches the devcloud at, published in the catalog of requests that come through it
+   * (their Host header names it). Default `http://10.0.2.2:<port>`: the host as QEMU's user network shows it.
+   */
+  guestUrl?: string;
 }
 
 export const DEMO_TOKEN = "demo-token-0123456789abcdefghijklmnopqrstu";

@@ -1,4 +1,5 @@
 /** @module context — what every devcloud service module is given, and what it gives back. */
+import type { IncomingMessage } from "node:http";
 import type { DevcloudConfig } from "./config.ts";
 import type { Counters, Injection, ServiceName } from "./injection.ts";
 import type { ReleaseProfile } from "./release.ts";
@@ -13,6 +14,8 @@ export interface DevcloudContext {
   dataDir: string;
   /** The base URL clients reach the devcloud at, e.g. `http://127.0.0.1:41234` (known once listening). */
   publicUrl(): string;
+  /** The base URL for the client of `req`: the guest-visible one when it came through it, else `publicUrl()`. */
+  urlFor(req: IncomingMessage): string;
   users: UserDirectory;
   counters: Counters;
   injection: Injection;

@@ -53,11 +53,13 @@ export async function startDevcloud(options: DevcloudOptions): Promise<Devcloud>
   const injection = new Injection();
   const modules = new Map<ServiceName, ServiceModule>();
   let baseUrl = "";
+  let guestUrl = "";
   const ctx: DevcloudContext = {
     config,
     release: releaseProfile(config.synnefo),
     dataDir: options.dataDir,
     publicUrl: () => baseUrl,
+    urlFor: (req) => (guestUrl && req.headers.host === new URL(guestUrl).host ? guestUrl : baseUrl),
     users: new UserDirectory(config.users),
     counters,
     injection,
@@ -91,6 +93,7 @@ export async function startDevcloud(options: DevcloudOptions): Promise<Devcloud>
   const port = (server.address() as AddressInfo).port;
   const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
   baseUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  guestUrl = (config.guestUrl ?? `http://10.0.2.2:${port}`).replace(/\/+$/, "");
 
   return {
     url: baseUrl,

@@ -29,6 +29,20 @@ export const ConfigSchema = Type.Object(
       pattern: "^https?://",
       description: "Astakos identity endpoint, e.g. https://accounts.example.org/identity/v2.0.",
     }),
+    agentUrl: Type.Optional(
+      Type.String({
+        pattern: "^https?://",
+        description:
+          "The URL agents' VMs reach the service at, without /icaas, written into their manifests. Default publicUrl.",
+      }),
+    ),
+    agentAuthUrl: Type.Optional(
+      Type.String({
+        pattern: "^https?://",
+        description:
+          "The Astakos identity endpoint as agents' VMs reach it, written into their manifests. Default authUrl.",
+      }),
+    ),
     computeUrl: Type.Optional(
       Type.String({ pattern: "^https?://", description: "Cyclades compute URL; default from the catalog." }),
     ),
@@ -348,6 +362,11 @@ export function loadConfig(options: LoadOptions = {}): { config: ServiceConfig; 
     origin[k] = "overrides";
   }
   return { config: resolveConfig(raw, origin), warnings };
+}
+
+/** The base of the URLs written for agents (their manifest's URL, status reports): `agentUrl` + `/icaas`, else `endpoint`. */
+export function agentEndpointOf(config: ServiceConfig, endpoint: string): string {
+  return config.agentUrl ? `${config.agentUrl.replace(/\/+$/, "")}/icaas` : endpoint;
 }
 
 /** The base of every API URL handed out: the public URL + `/icaas`. */

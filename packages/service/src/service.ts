@@ -11,7 +11,7 @@ import { Authenticator } from "./auth/authenticator.ts";
 import { RateLimiter } from "./auth/rate-limiter.ts";
 import { PageCache } from "./builds/page-cache.ts";
 import { type AgentCompute, CycladesCompute } from "./cloud/compute.ts";
-import { endpointOf, type ServiceConfig } from "./config.ts";
+import { agentEndpointOf, endpointOf, type ServiceConfig } from "./config.ts";
 import { SEAL, type ServiceContext } from "./context.ts";
 import { loadOrCreateKeyFile, parseKey, SecretBox } from "./crypto.ts";
 import { parseDatabaseUrl } from "./db/dialect.ts";
@@ -147,7 +147,7 @@ export async function startService(
 
   const jobLogger = logger.child({ component: "jobs" });
   const settings = () => ({
-    endpoint: ctx.endpoint,
+    endpoint: agentEndpointOf(config, ctx.endpoint),
     imageId: config.agentImageId,
     flavorId: config.agentFlavorId,
     networks: config.agentNetworks,

@@ -168,3 +168,19 @@ export async function ensureBootableSource(
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as SourceManifest;
   return { zip, manifestPath, manifest };
 }
+
+/** Lines of the source's private host keys that no other key shares (an OpenSSH key's first line is a common header). */
+function hostKeyLines(s: BootableSource): string[] {
+  const all = s.manifest.hostKeys.flatMap((k) => k.privateKeyLines.slice(1));
+  return all.filter((line) => line.length >= 40 && all.indexOf(line) === all.lastIndexOf(line));
+}
+
+/** Every string of the source that no published image may hold: markers, host private key lines, password hashes. */
+export function sourceSecrets(s: BootableSource): string[] {
+  return [
+    ...s.manifest.markers.map((m) => m.marker),
+    ...s.manifest.hostKeys.map((k) => k.marker),
+    ...hostKeyLines(s),
+    ...s.manifest.users.flatMap((u) => (u.passwordHash ? [u.passwordHash] : [])),
+  ];
+}

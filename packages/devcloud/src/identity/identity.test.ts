@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
+import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -59,6 +60,33 @@ async function tokens(body: string | undefined, headers: Record<string, string> 
 }
 
 describe("POST /identity/v2.0/tokens", () => {
+  it("publishes the guest-visible catalog to a client that came through the guest URL (Host 10.0.2.2:port)", async () => {
+    // A QEMU guest reaches the host's loopback as 10.0.2.2: its Host header says so.
+    const guestUrl = `http://10.0.2.2:${cloud.port}`;
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = request(`${cloud.authUrl}/tokens`, {
+        method: "POST",
+        headers: { host: `10.0.2.2:${cloud.port}` },
+      });
+      req.on("response", (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on("end", () => resolve(body));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    const urls = JSON.parse(text).access.serviceCatalog.map(
+      (e: { endpoints: { publicURL: string }[] }) => e.endpoints[0]?.publicURL,
+    );
+    assert.ok(urls.length === 5 && urls.every((u: string) => u.startsWith(`${guestUrl}/`)), urls.join(" "));
+    // Clients on the host keep the host URL.
+    const host = JSON.parse((await tokens(undefined)).text).access.serviceCatalog[0].endpoints[0].publicURL;
+    assert.equal(host, `${cloud.url}/identity/v2.0`);
+  });
+
   it("answers an empty body with the catalog only, image endpoint without a version", async () => {
     const res = await tokens(undefined);
     assert.equal(res.status, 200);

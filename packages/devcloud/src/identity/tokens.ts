@@ -13,7 +13,7 @@ const TOKEN_LIFETIME_MS = 30 * 24 * 3600 * 1000;
 /** Builds the handler; `startedAt` anchors the default expiry so it is stable while the devcloud runs. */
 export function tokensHandler(ctx: DevcloudContext, startedAt = Date.now()) {
   return async ({ req, res }: RouteContext): Promise<void> => {
-    const catalog = serviceCatalog(ctx.publicUrl(), ctx.release.unversionedImageEndpoint);
+    const catalog = serviceCatalog(ctx.urlFor(req), ctx.release.unversionedImageEndpoint);
     // Astakos answers the catalog alone when there is no body (Content-Length 0 or missing).
     const length = Number(req.headers["content-length"] ?? 0);
     if (!length) {

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { endBuild } from "../builds/end-build.ts";
 import { buildManifest } from "../builds/manifest.ts";
 import { sourcePolicyOf } from "../builds/source-policy.ts";
+import { agentEndpointOf } from "../config.ts";
 import type { ServiceContext } from "../context.ts";
 import { SEAL } from "../context.ts";
 import { randomToken, sameHash, sha256Hex } from "../crypto.ts";
@@ -78,8 +79,8 @@ export async function agentRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
         row,
         { agentToken, userToken },
         {
-          endpoint: ctx.endpoint,
-          authUrl: ctx.config.authUrl,
+          endpoint: agentEndpointOf(ctx.config, ctx.endpoint),
+          authUrl: ctx.config.agentAuthUrl ?? ctx.config.authUrl,
           insecure: ctx.config.insecure,
           progressHeuristic: ctx.config.progressHeuristic,
           progressIntervalSeconds: ctx.config.progressIntervalSeconds,
