@@ -145,7 +145,7 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
   void reporter.update();
 
   const finish = async (outcome: { error?: AgentError; image?: { id: string }; location?: string }) => {
-    reporter.stop();
+    void reporter.stop();
     const { error } = outcome;
     if (error?.code === "canceled") {
       log.info("build canceled; the work directory is removed and nothing more is reported");

@@ -106,9 +106,12 @@ describe("Reporter", () => {
       snapshot: () => ({ status: "CREATING" }),
     });
     reporter.start();
-    await new Promise((r) => setTimeout(r, 230));
-    reporter.stop();
-    assert.ok(seen.length >= 3, `${seen.length} periodic reports`);
+    // Waits for the reports themselves, not a fixed time: a loaded machine runs timers late.
+    const deadline = Date.now() + 10_000;
+    while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    // A report still in flight would land in (and take the answers of) the next test.
+    await reporter.stop();
+    assert.ok(seen.length >= 3, `${seen.length} periodic reports without any update()`);
   });
 
   it("stops for good on a 403 and tells the agent", async () => {

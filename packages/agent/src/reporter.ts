@@ -85,9 +85,11 @@ export class Reporter {
     this.#timer.unref();
   }
 
-  stop(): void {
+  /** Ends the periodic reports; resolves once the report in flight, if any, has ended too. */
+  stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    return this.#inFlight?.catch(() => {}) ?? Promise.resolve();
   }
 
   /** Sends the current snapshot soon; resolves when it (or a later one) went out or gave up. */
@@ -115,9 +117,8 @@ export class Reporter {
    * minute. Resolves true when the service took it.
    */
   async final(report: StatusReport): Promise<boolean> {
-    this.stop();
     this.#final = true;
-    await this.#inFlight?.catch(() => {});
+    await this.stop();
     if (this.#refused) return false;
     return this.#send(() => report, 8);
   }
@@ -143,7 +144,7 @@ export class Reporter {
         }
         if (res.status === 403 || res.status === 404) {
           this.#refused = true;
-          this.stop();
+          void this.stop();
           this.#options.onRefused?.(res.status, errorMessage(res));
           return false;
         }
