@@ -51,21 +51,24 @@ describe("agent VM jobs", () => {
     );
   };
 
+  /** What the create job gets from the runner. */
+  const createDeps = () => ({
+    ctx: h.service.ctx,
+    compute,
+    logger: h.service.logger,
+    settings: () => ({
+      endpoint: h.service.ctx.endpoint,
+      imageId: h.service.ctx.config.agentImageId,
+      flavorId: "1",
+    }),
+    maxAttempts: 3,
+  });
+
   it("adopts the VM of a lost create answer instead of making a second", async () => {
     const id = await newBuild("adopt");
     const orphan = await lostAnswer(id);
     const job = (await h.service.ctx.store.jobs.get(id, "create_agent"))!;
-    const outcome = await createAgent(job, {
-      ctx: h.service.ctx,
-      compute,
-      logger: h.service.logger,
-      settings: () => ({
-        endpoint: h.service.ctx.endpoint,
-        imageId: h.service.ctx.config.agentImageId,
-        flavorId: "1",
-      }),
-      maxAttempts: 3,
-    });
+    const outcome = await createAgent(job, createDeps());
     assert.deepEqual(outcome, { kind: "done" });
     const row = (await h.service.ctx.store.builds.find(id))!;
     assert.equal(row.vm_id, orphan.id);
@@ -81,17 +84,6 @@ describe("agent VM jobs", () => {
   it("two overlapping attempts (a lapsed lease) leave one VM, recorded and counted once", async () => {
     const id = await newBuild("overlap");
     const job = (await h.service.ctx.store.jobs.get(id, "create_agent"))!;
-    const deps = {
-      ctx: h.service.ctx,
-      compute,
-      logger: h.service.logger,
-      settings: () => ({
-        endpoint: h.service.ctx.endpoint,
-        imageId: h.service.ctx.config.agentImageId,
-        flavorId: "1",
-      }),
-      maxAttempts: 3,
-    };
     const counted = async () =>
       Number(
         ((await call(`${h.service.url}/metrics`)).body as string).match(
@@ -100,7 +92,7 @@ describe("agent VM jobs", () => {
       );
     const before = await counted();
     // Both read the build before either records anything, as two runners holding the same job do.
-    const outcomes = await Promise.all([createAgent(job, deps), createAgent(job, deps)]);
+    const outcomes = await Promise.all([createAgent(job, createDeps()), createAgent(job, createDeps())]);
     assert.deepEqual(outcomes, [{ kind: "done" }, { kind: "done" }]);
     const row = (await h.service.ctx.store.builds.find(id))!;
     const mine = (await devcloudServers(h.cloud)).filter((s) => s.name.startsWith(`icaas-agent-${id}-`));
