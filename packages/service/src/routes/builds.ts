@@ -117,7 +117,6 @@ const idNotFound = (validation: FastifySchemaValidationError[], context: string 
 
 /** Registers the user routes; every one needs `X-Auth-Token`. */
 export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
-  const sourcePolicy = sourcePolicyOf(ctx.config);
   app.decorateRequest("user", null);
   app.decorateRequest("userToken", null);
   app.addHook("onRequest", async (request) => {
@@ -167,7 +166,7 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       if (control) throw errors.invalidCharacters(control.path, control.codePoint);
       const srcProblem = srcSyntaxProblem(input.src);
       if (srcProblem) throw errors.invalidParameter("build.src", srcProblem);
-      checkSourcePolicy(sourcePolicy, input.src);
+      checkSourcePolicy(sourcePolicyOf(ctx), input.src);
       checkAccounts(user.uuid, input);
       ctx.createLimiter.take(user.uuid);
       const key = header(request, "idempotency-key");
