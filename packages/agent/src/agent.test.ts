@@ -358,9 +358,16 @@ describe("runAgent against a devcloud", () => {
       stderr += c;
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    // Wait until the download runs, then stop it as systemd or the devcloud would.
-    for (let i = 0; i < 100 && !/step download: started/.test(stderr); i++)
+    // Wait until the download runs (the CLI's start-up alone can take seconds on a loaded machine),
+    // then stop it as systemd or the devcloud would.
+    let ended = false;
+    void exited.then(() => {
+      ended = true;
+    });
+    const deadline = Date.now() + 120_000;
+    while (!/step download: started/.test(stderr) && !ended && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
+    assert.match(stderr, /step download: started/, "the download was running when SIGTERM came");
     child.kill("SIGTERM");
     assert.equal(await exited, 1, stderr);
     assert.match(stderr, /SIGTERM received; stopping the build/);

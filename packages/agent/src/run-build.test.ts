@@ -114,14 +114,14 @@ describe("runBuild", () => {
   it("turns an abort into the abort's reason, even if the step throws something else", async () => {
     const controller = new AbortController();
     const started = Date.now();
-    setTimeout(
-      () => controller.abort(new AgentError({ code: "canceled", message: "canceled by the user" })),
-      50,
-    );
     const outcome = await runBuild({
       steps: [
         step("download", async (ctx) => {
-          await sleep(10_000, undefined, { signal: ctx.signal });
+          // The cancel comes while the step waits (not after a fixed time, which a loaded machine may
+          // spend before the step has even begun); the step then throws its own AbortError.
+          const waiting = sleep(10_000, undefined, { signal: ctx.signal });
+          controller.abort(new AgentError({ code: "canceled", message: "canceled by the user" }));
+          await waiting;
           return "done";
         }),
       ],
