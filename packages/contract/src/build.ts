@@ -51,7 +51,7 @@ export interface Build extends BuildSummary {
   image: PithosLocation;
   log: PithosLocation;
   project: string | null;
-  networks: unknown[] | null;
+  networks: BuildNetwork[] | null;
   checksum: string | null;
   created: string;
   updated: string;
@@ -65,6 +65,9 @@ export interface Build extends BuildSummary {
   log_tail?: string[];
 }
 
+/** A network of the agent VM: a Cyclades network (optionally with a fixed IP) or an existing port. */
+export type BuildNetwork = { uuid: string; fixed_ip?: string } | { port: string };
+
 /** What `POST /builds` takes in `{"build": …}`; only `name` and `src` are required. */
 export interface BuildRequest {
   name: string;
@@ -72,7 +75,7 @@ export interface BuildRequest {
   description?: string;
   public?: boolean;
   project?: string;
-  networks?: Array<{ uuid: string; fixed_ip?: string } | { port: string }>;
+  networks?: BuildNetwork[];
   image?: Partial<PithosLocation>;
   log?: Partial<PithosLocation>;
   checksum?: string;

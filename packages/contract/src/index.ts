@@ -7,6 +7,7 @@ export { AGENT_ERROR_CODES, type AgentErrorCode } from "./agent-errors.ts";
 export type {
   Build,
   BuildError,
+  BuildNetwork,
   BuildRequest,
   BuildStep,
   BuildSummary,
