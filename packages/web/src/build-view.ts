@@ -1,5 +1,6 @@
 /** @module build-view — what the pages show about a build, derived once from the API's build object. */
-import { type Build, type BuildStatus, type BuildStep, STEP_NAMES } from "./api.ts";
+import { type BuildStatus, STEP_NAMES } from "@icaas/contract";
+import type { Build, BuildStep } from "./api.ts";
 
 const STEP_LABELS: Record<string, string> = {
   // The service's own step before the agent runs.
