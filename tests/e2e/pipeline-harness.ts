@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { type SourceServer, startSourceServer } from "@icaas/agent/testing";
+import { type Build, isFinal } from "@icaas/contract";
 import type { SynnefoRelease } from "@icaas/devcloud";
 import {
   AGENT_IMAGE_ID,
@@ -157,30 +158,7 @@ export interface ApiAnswer {
   body: { build?: Build; message?: string; code?: string } | undefined;
 }
 
-export interface BuildStep {
-  name: string;
-  state: string;
-  bytes_done: number | null;
-  bytes_total: number | null;
-  started: string | null;
-  finished: string | null;
-}
-
-/** A build as `GET /icaas/builds/{id}` shows it (the fields these tests read). */
-export interface Build {
-  id: number;
-  name: string;
-  status: string;
-  status_details: { details?: string; "agent-progress"?: { current: number; total: number } };
-  image: { container: string; object: string; account?: string };
-  log: { container: string; object: string; account?: string };
-  progress: number;
-  steps: BuildStep[];
-  error: { code: string; message: string; step?: string; hint?: string } | null;
-  image_id: string | null;
-  image_location: string | null;
-  log_tail: string[];
-}
+export type { Build, BuildStep } from "@icaas/contract";
 
 export async function api(
   p: Pipeline,
@@ -216,7 +194,7 @@ export async function waitBuild(
   id: number,
   options: { until?: (b: Build) => boolean; timeoutMs?: number; token?: string } = {},
 ): Promise<Build> {
-  const until = options.until ?? ((b: Build) => b.status !== "CREATING");
+  const until = options.until ?? ((b: Build) => isFinal(b.status));
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   let last: Build | undefined;
   for (;;) {

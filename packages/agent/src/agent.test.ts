@@ -6,16 +6,16 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { MANIFEST_PATH, MARKER_PATH, STEP_NAMES, type StatusReport } from "@icaas/contract";
 import { DEMO_TOKEN, DEMO_USER_UUID, type Devcloud, startDevcloud } from "@icaas/devcloud";
 import { buildTestDisk } from "@icaas/imageprep/testing";
 import { LOOPBACK_NETWORKS } from "@icaas/source-policy";
 import { PithosClient, PlanktonClient } from "@icaas/synnefo";
 import { runAgent } from "./agent.ts";
-import type { StatusReport } from "./reporter.ts";
 import { makeBitnamiZip } from "./testing/bitnami-zip.ts";
 import { type SourceServer, startSourceServer } from "./testing/source-server.ts";
 
@@ -123,12 +123,9 @@ describe("runAgent against a devcloud", () => {
   async function vm(image: Record<string, unknown>, extra: Record<string, Record<string, unknown>> = {}) {
     const build = nextBuild++;
     const root = join(dir, `vm-${build}`);
-    await mkdir(join(root, "etc/icaas"), { recursive: true });
-    await writeFile(join(root, ".icaas"), "empty");
-    await writeFile(
-      join(root, "etc/icaas/manifest.cfg"),
-      `[manifest]\nurl = ${status.manifestUrl(build)}\n\n`,
-    );
+    await mkdir(join(root, dirname(MANIFEST_PATH)), { recursive: true });
+    await writeFile(join(root, MARKER_PATH), "empty");
+    await writeFile(join(root, MANIFEST_PATH), `[manifest]\nurl = ${status.manifestUrl(build)}\n\n`);
     status.setManifest(build, {
       progress: { heuristic: 6.75, interval: 0.2 },
       image: { name: "Foo", container: "images", object: `foo-${build}.raw`, ...image },
@@ -212,23 +209,13 @@ describe("runAgent against a devcloud", () => {
     assert.equal(meta.id, last.image_id);
     // The log object names every step; no token in it.
     const log = await readLog(`foo-${build}.log`);
-    for (const step of [
-      "download",
-      "unpack",
-      "inspect",
-      "convert",
-      "prepare",
-      "shrink",
-      "upload",
-      "register",
-      "log",
-    ]) {
+    for (const step of STEP_NAMES.filter((name) => name !== "manifest")) {
       assert.match(log, new RegExp(`step ${step}: started`));
     }
     assert.doesNotMatch(log, new RegExp(`${DEMO_TOKEN}|agent-token-${build}|nonce-${build}`));
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO /m);
     assert.deepEqual(await readdir(work), [], "the work directory is removed");
-    assert.equal(existsSync(join(root, ".icaas")), false, "the marker is removed");
+    assert.equal(existsSync(join(root, MARKER_PATH)), false, "the marker is removed");
     // Children inherit nothing secret: no token ever goes into the environment.
     assert.doesNotMatch(JSON.stringify(process.env), new RegExp(`${DEMO_TOKEN}|agent-token-${build}`));
   });

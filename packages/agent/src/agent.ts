@@ -3,6 +3,13 @@ import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  LOG_TAIL_LINES,
+  MANIFEST_PATH,
+  MARKER_PATH,
+  parseProgress,
+  type StatusReport,
+} from "@icaas/contract";
 import { AstakosClient, PithosClient, PlanktonClient } from "@icaas/synnefo";
 import { AgentError, isStopRequest } from "./errors.ts";
 import { AgentLog, PithosLogAppender } from "./log.ts";
@@ -14,13 +21,13 @@ import {
   serviceSettings,
   validateManifest,
 } from "./manifest.ts";
-import { Reporter, type StatusReport } from "./reporter.ts";
+import { Reporter } from "./reporter.ts";
 import { runBuild } from "./run-build.ts";
 import { StepTracker } from "./step-tracker.ts";
 import { BUILD_STEPS, STEP_WEIGHTS } from "./steps/index.ts";
 import type { BuildServices, StepDefinition } from "./steps/step.ts";
 
-export const DEFAULT_MANIFEST = "/etc/icaas/manifest.cfg";
+export const DEFAULT_MANIFEST = MANIFEST_PATH;
 
 export interface AgentOptions {
   /** The INI manifest; relative to `root` when one is given. Default `/etc/icaas/manifest.cfg`. */
@@ -42,9 +49,6 @@ export interface AgentOptions {
 /** How long the log upload may go on after the final report of a stopped build (SIGTERM). */
 const LOG_GRACE_AFTER_STOP_MS = 5_000;
 
-/** Lines of log sent with each report (the service keeps 50). */
-const TAIL_LINES = 50;
-
 /**
  * Runs the agent once and resolves with its exit code: 0 built (or canceled: nothing left to say),
  * 1 the build failed (reported), 2 the manifest file is unreadable, 3 the manifest is incomplete or
@@ -57,7 +61,7 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
   const root = options.root ?? "/";
   const echo = options.echo ?? ((line: string) => process.stderr.write(`${line}\n`));
   const inRoot = (p: string) => (isAbsolute(p) ? join(root, p) : join(root, p));
-  const marker = join(root, ".icaas");
+  const marker = join(root, MARKER_PATH);
   const manifestPath = inRoot(options.manifest ?? DEFAULT_MANIFEST);
   const log = new AgentLog({ echo });
 
@@ -110,8 +114,7 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
   );
   if (options.signal?.aborted)
     stop(new AgentError({ code: "stopped", message: "Image creation failed. Stopped before completing" }));
-  const intervalSeconds =
-    Number(raw.progress?.interval ?? 5) > 0 ? Math.max(Number(raw.progress?.interval ?? 5), 0.2) : 5;
+  const { intervalSeconds } = parseProgress(raw);
   const snapshot = (): StatusReport => ({
     status: "CREATING",
     details,
@@ -175,7 +178,7 @@ export async function runAgent(options: AgentOptions = {}): Promise<number> {
   let services: BuildServices;
   let appender: PithosLogAppender | undefined;
   try {
-    manifest = validateManifest(raw);
+    manifest = validateManifest(raw, service);
     let user: { uuid: string };
     let catalog: Awaited<ReturnType<AstakosClient["authenticate"]>>["catalog"];
     try {
@@ -301,7 +304,7 @@ function abortedPromise(signal: AbortSignal): Promise<void> {
 }
 
 function tail(log: AgentLog): string[] {
-  return log.tail(TAIL_LINES).map((l) => (l.length > 4000 ? `${l.slice(0, 4000)}…` : l));
+  return log.tail(LOG_TAIL_LINES).map((l) => (l.length > 4000 ? `${l.slice(0, 4000)}…` : l));
 }
 
 function clip(error: ReturnType<AgentError["toReport"]>): ReturnType<AgentError["toReport"]> {

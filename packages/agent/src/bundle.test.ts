@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { MANIFEST_PATH, MARKER_PATH } from "@icaas/contract";
 import { bundle } from "./bundle.ts";
 
 const run = promisify(execFile);
@@ -58,9 +59,9 @@ describe("bundle", () => {
 
   it("exits 3 when the manifest cannot say where to report, and runs only once", async () => {
     const root = join(dir, "vm-bad");
-    await mkdir(join(root, "etc/icaas"), { recursive: true });
-    await writeFile(join(root, ".icaas"), "empty");
-    await writeFile(join(root, "etc/icaas/manifest.cfg"), "[image]\nsrc = http://example.org/x.zip\n");
+    await mkdir(join(root, dirname(MANIFEST_PATH)), { recursive: true });
+    await writeFile(join(root, MARKER_PATH), "empty");
+    await writeFile(join(root, MANIFEST_PATH), "[image]\nsrc = http://example.org/x.zip\n");
     const r = await agent(file, ["--root", root]);
     assert.equal(r.code, 3);
     assert.match(r.stderr, /`status' is missing from the `service' section of the manifest/);

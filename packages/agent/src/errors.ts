@@ -1,48 +1,8 @@
 /** @module errors — the agent's one error type: a stable code, the failing step, a hint for the user. */
 
-/** The steps of a build, in the order they run (the names the service shows in `steps[]`). */
-export const STEP_NAMES = [
-  "manifest",
-  "download",
-  "unpack",
-  "inspect",
-  "convert",
-  "prepare",
-  "shrink",
-  "upload",
-  "register",
-  "log",
-] as const;
+import type { AgentErrorCode, StepName } from "@icaas/contract";
 
-export type StepName = (typeof STEP_NAMES)[number];
-
-/** Stable `snake_case` codes the service and UI can act on (see the agent contract). */
-export type AgentErrorCode =
-  | "manifest_invalid"
-  | "auth_failed"
-  | "download_failed"
-  | "download_not_found"
-  | "download_too_large"
-  | "download_too_slow"
-  | "source_refused"
-  | "checksum_mismatch"
-  | "unpack_failed"
-  | "unsafe_archive"
-  | "no_disk_in_archive"
-  | "not_a_disk_image"
-  | "backing_file_refused"
-  | "convert_failed"
-  | "unsupported_image"
-  | "prepare_failed"
-  | "shrink_failed"
-  | "scrub_failed"
-  | "quota_exceeded"
-  | "upload_failed"
-  | "register_failed"
-  | "build_timeout"
-  | "canceled"
-  | "stopped"
-  | "internal_error";
+export type { AgentErrorCode, StepName };
 
 export interface AgentErrorInit {
   code: AgentErrorCode;

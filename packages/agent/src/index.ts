@@ -1,12 +1,6 @@
 /** @module @icaas/agent — the ICaaS agent: one build inside its VM, from manifest to registered image. */
 export { type AgentOptions, DEFAULT_MANIFEST, runAgent } from "./agent.ts";
-export {
-  AgentError,
-  type AgentErrorCode,
-  type AgentErrorInit,
-  STEP_NAMES,
-  type StepName,
-} from "./errors.ts";
+export { AgentError, type AgentErrorInit } from "./errors.ts";
 export { AgentLog, PithosLogAppender } from "./log.ts";
 export {
   completeManifest,
@@ -16,7 +10,7 @@ export {
   readManifestFile,
   validateManifest,
 } from "./manifest.ts";
-export { Reporter, type StatusReport, type StepReport, type StepState } from "./reporter.ts";
+export { Reporter } from "./reporter.ts";
 export { type BuildOutcome, runBuild } from "./run-build.ts";
 export { StepTracker, type StepWeight } from "./step-tracker.ts";
 export { convertToRaw } from "./steps/convert.ts";

@@ -5,13 +5,12 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { type ManifestSections, toRawManifest } from "@icaas/contract";
 import { DEFAULT_SOURCE_POLICY } from "@icaas/source-policy";
 import { AgentError } from "./errors.ts";
 import {
   completeManifest,
   ManifestLoadError,
-  normalize,
-  parseChecksum,
   readManifestFile,
   serviceSettings,
   validateManifest,
@@ -30,7 +29,7 @@ const FULL = {
   synnefo: { url: "http://127.0.0.1:1/identity/v2.0", token: "user-token-456" },
   log: { container: "icaas", object: "x.log" },
   limits: { max_download_bytes: 1000, build_timeout_seconds: 60 },
-};
+} satisfies ManifestSections;
 
 describe("manifest", () => {
   let dir: string;
@@ -135,7 +134,7 @@ describe("manifest", () => {
   });
 
   it("reads the source policy from [source] and the throughput rule from [limits]; refuses a bad allow-list entry", () => {
-    const raw = normalize(JSON.parse(JSON.stringify(FULL)));
+    const raw = toRawManifest(JSON.parse(JSON.stringify(FULL)));
     raw.source = { allow_private: "False", allow: "mirror.lan:8080,10.9.0.0/16" };
     const m = validateManifest(raw);
     assert.equal(m.source.allowPrivate, false);
@@ -192,10 +191,11 @@ describe("manifest", () => {
     const raw = JSON.parse(JSON.stringify(FULL)) as Record<string, Record<string, string>>;
     raw.image!.src = "file:///etc/shadow";
     assert.throws(() => validateManifest(raw), /must be an http or https URL/);
-    assert.throws(() => parseChecksum("sha256:abc"), /not valid/);
-    assert.deepEqual(parseChecksum("D41D8CD98F00B204E9800998ECF8427E"), {
-      algorithm: "md5",
-      hex: "d41d8cd98f00b204e9800998ecf8427e",
-    });
+    raw.image!.src = FULL.image.src;
+    raw.image!.checksum = "sha256:abc";
+    assert.throws(
+      () => validateManifest(raw),
+      (e: unknown) => e instanceof AgentError && e.code === "manifest_invalid" && /not valid/.test(e.message),
+    );
   });
 });

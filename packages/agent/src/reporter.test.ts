@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { Reporter, type StatusReport } from "./reporter.ts";
+import type { StatusReport } from "@icaas/contract";
+import { Reporter } from "./reporter.ts";
 
 interface Seen {
   token: string | undefined;

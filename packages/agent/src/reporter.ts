@@ -1,29 +1,7 @@
 /** @module reporter — status reports to the service: periodic, at each step change, retried, final. */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { StatusReport } from "@icaas/contract";
 import { errorMessage, requestJson } from "./http-json.ts";
-
-export type StepState = "pending" | "running" | "done" | "failed" | "skipped";
-
-export interface StepReport {
-  name: string;
-  state: StepState;
-  bytes_done: number;
-  bytes_total: number;
-  started: string | null;
-  finished: string | null;
-}
-
-/** The body of `PUT /icaas/builds/agent/{id}` (see the agent contract). */
-export interface StatusReport {
-  status: "CREATING" | "COMPLETED" | "ERROR";
-  details?: string;
-  "agent-progress"?: { current: number; total: number };
-  steps?: StepReport[];
-  log_tail?: string[];
-  error?: { code: string; message: string; step?: string; hint?: string };
-  image_id?: string;
-  image_location?: string;
-}
 
 export interface ReporterOptions {
   /** `service.status` from the manifest. */

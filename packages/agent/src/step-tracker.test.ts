@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { STEP_NAMES } from "@icaas/contract";
 import { StepTracker } from "./step-tracker.ts";
 
 describe("StepTracker", () => {
@@ -18,18 +19,7 @@ describe("StepTracker", () => {
     const steps = t.steps();
     assert.deepEqual(
       steps.map((s) => s.name),
-      [
-        "manifest",
-        "download",
-        "unpack",
-        "inspect",
-        "convert",
-        "prepare",
-        "shrink",
-        "upload",
-        "register",
-        "log",
-      ],
+      STEP_NAMES,
     );
     assert.deepEqual(steps[1], {
       name: "download",
@@ -66,18 +56,7 @@ describe("StepTracker", () => {
 
   it("drops skipped steps from the total and ends at 100%", () => {
     const t = new StepTracker(weights);
-    for (const name of [
-      "manifest",
-      "download",
-      "unpack",
-      "inspect",
-      "convert",
-      "prepare",
-      "shrink",
-      "upload",
-      "register",
-      "log",
-    ] as const) {
+    for (const name of STEP_NAMES) {
       t.start(name);
       if (name === "unpack") t.skip(name);
       else t.finish(name);

@@ -1,6 +1,5 @@
 /** @module step-tracker — each step's state, bytes and times, and one progress figure over all steps. */
-import { STEP_NAMES, type StepName } from "./errors.ts";
-import type { StepReport, StepState } from "./reporter.ts";
+import { type BuildStep, STEP_NAMES, type StepName, type StepState } from "@icaas/contract";
 
 /** How much a step weighs in the overall progress: `fixed + perByte × bytes_total`. */
 export interface StepWeight {
@@ -111,7 +110,7 @@ export class StepTracker {
     s.finished = this.#now().toISOString();
   }
 
-  steps(): StepReport[] {
+  steps(): BuildStep[] {
     return this.#steps.map((s) => ({
       name: s.name,
       state: s.state,

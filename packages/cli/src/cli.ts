@@ -2,6 +2,7 @@
 /** @module cli — `icaas`: parses the command line, calls the command functions, turns errors into exit codes. */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { VERSION } from "@icaas/contract";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { cancel } from "./commands/cancel.ts";
 import type { CommonOptions } from "./commands/common.ts";
@@ -14,7 +15,6 @@ import { wait } from "./commands/wait.ts";
 import { describeError, EXIT, exitCodeOf } from "./errors.ts";
 import { parseDuration } from "./format.ts";
 import { type Io, processIo } from "./io.ts";
-import { VERSION } from "./version.ts";
 
 export interface MainOptions {
   io?: Io;

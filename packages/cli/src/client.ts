@@ -1,9 +1,9 @@
 /** @module client — the ICaaS user API over HTTP: one method per call, errors as ApiError/NetworkError. */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Build, BuildRequest } from "./build.ts";
+import type { Build, BuildRequest } from "@icaas/contract";
+import { VERSION } from "@icaas/contract";
 import { ApiError, isTransient, NetworkError } from "./errors.ts";
-import { VERSION } from "./version.ts";
 
 export interface ClientOptions {
   /** The API base, `<service>/icaas`. */

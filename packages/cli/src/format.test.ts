@@ -1,7 +1,7 @@
 /** Tests of the human output: sizes, durations, the aligned table, progress lines, hostile text. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Build } from "./build.ts";
+import type { Build } from "@icaas/contract";
 import {
   buildDetails,
   buildTable,

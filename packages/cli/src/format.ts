@@ -1,5 +1,6 @@
 /** @module format — human output: sizes, times, tables, a build's details, progress lines. */
-import { type Build, currentStep } from "./build.ts";
+import type { Build } from "@icaas/contract";
+import { currentStep } from "./build.ts";
 
 /**
  * Text from the service or the agent (names, messages, log lines) with control characters replaced:

@@ -2,14 +2,14 @@
 export {
   BUILD_STATUSES,
   type Build,
-  type BuildFailure,
+  type BuildError,
   type BuildRequest,
   type BuildStatus,
   type BuildStep,
-  currentStep,
   isFinal,
   type PithosLocation,
-} from "./build.ts";
+} from "@icaas/contract";
+export { currentStep } from "./build.ts";
 export { type ClientOptions, type CreateResult, IcaasClient, type ListQuery } from "./client.ts";
 export { type CancelOptions, cancel } from "./commands/cancel.ts";
 export type { CommonOptions } from "./commands/common.ts";

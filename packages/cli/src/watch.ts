@@ -1,6 +1,6 @@
 /** @module watch — polls a build until it ends, riding out short outages of the service. */
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Build, isFinal } from "./build.ts";
+import { type Build, isFinal } from "@icaas/contract";
 import type { IcaasClient } from "./client.ts";
 import { ApiError, CliError, EXIT, isTransient } from "./errors.ts";
 import { formatDuration, progressLine } from "./format.ts";

@@ -1,9 +1,9 @@
 #!/usr/bin/env -S node --import tsx
+import { VERSION } from "@icaas/contract";
 /** @module cli — `icaas-service [start|migrate|config|agent-image register]`; configuration from ICAAS_CONFIG and ICAAS_* env. */
 import { Command } from "commander";
 import { registerCommand, TOKEN_ENV } from "./agent-image/command.ts";
 import { describeConfig, migrate, run, start } from "./main.ts";
-import { VERSION } from "./service.ts";
 
 const program = new Command("icaas-service")
   .description(

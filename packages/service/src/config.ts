@@ -1,5 +1,6 @@
 /** @module config — the service's typed configuration: a JSON file (`ICAAS_CONFIG`) plus `ICAAS_*` env. */
 import { readFileSync } from "node:fs";
+import { MANIFEST_DEFAULTS } from "@icaas/contract";
 import { parseAllowRule } from "@icaas/source-policy";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
@@ -79,20 +80,31 @@ export const ConfigSchema = Type.Object(
     ),
     agentSilenceSeconds: Seconds(600, "A build whose agent sent nothing for this long ends in ERROR."),
     buildTimeoutSeconds: Seconds(7200, "A build running longer ends in ERROR."),
-    progressHeuristic: Type.Number({ minimum: 0, default: 6.75, description: "Sent to the agent." }),
-    progressIntervalSeconds: Type.Number({ minimum: 0.1, default: 5, description: "Agent report period." }),
+    progressHeuristic: Type.Number({
+      minimum: 0,
+      default: MANIFEST_DEFAULTS.progressHeuristic,
+      description: "Sent to the agent.",
+    }),
+    progressIntervalSeconds: Type.Number({
+      minimum: 0.1,
+      default: MANIFEST_DEFAULTS.progressIntervalSeconds,
+      description: "Agent report period.",
+    }),
     maxDownloadBytes: Type.Integer({
       minimum: 1,
-      default: 21474836480,
+      default: MANIFEST_DEFAULTS.maxDownloadBytes,
       description: "Largest source the agent downloads (sent in the manifest).",
     }),
     minDownloadBytesPerSecond: Type.Integer({
       minimum: 0,
-      default: 32768,
+      default: MANIFEST_DEFAULTS.minBytesPerSecond,
       description:
         "A source connection averaging less over a window is dropped and resumed (3 times in a row at most, then the build fails download_too_slow); sent in the manifest. 0 = off.",
     }),
-    downloadWindowSeconds: Seconds(60, "The window of minDownloadBytesPerSecond."),
+    downloadWindowSeconds: Seconds(
+      MANIFEST_DEFAULTS.throughputWindowSeconds,
+      "The window of minDownloadBytesPerSecond.",
+    ),
     sourceAllowPrivate: Type.Boolean({
       default: true,
       description:

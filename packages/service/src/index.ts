@@ -13,4 +13,4 @@ export {
 } from "./config.ts";
 export { ApiError, errors } from "./errors.ts";
 export { describeConfig, migrate, start } from "./main.ts";
-export { type RunningService, type StartOptions, startService, VERSION } from "./service.ts";
+export { type RunningService, type StartOptions, startService } from "./service.ts";

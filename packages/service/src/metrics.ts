@@ -1,6 +1,7 @@
 /** @module metrics — Prometheus metrics: builds by status, job retries, VM failures, request latency. */
+
+import type { BuildStatus } from "@icaas/contract";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { BuildStatus } from "./db/schema.ts";
 
 /**
  * One registry per service instance (tests run several in one process). `icaas_builds` is read

@@ -1,8 +1,8 @@
 /** @module service — one running ICaaS instance: database, auth, HTTP server, job runner and sweeper. */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { VERSION } from "@icaas/contract";
 import { AstakosClient, SynnefoError } from "@icaas/synnefo";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -42,16 +42,6 @@ export interface RunningService {
   /** Stops taking requests, lets running jobs finish, closes the database. */
   close(): Promise<void>;
 }
-
-export const VERSION: string = (() => {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
-    ).version;
-  } catch {
-    return "0.0.0";
-  }
-})();
 
 /** The encryption key: configured, or generated once into `<dataDir>/secret.key`. */
 export function loadKey(config: ServiceConfig): Buffer {

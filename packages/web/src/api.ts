@@ -1,88 +1,27 @@
 /** @module api — the only way the UI talks to the ICaaS service: typed builds, typed errors. */
 
-export type BuildStatus = "CREATING" | "COMPLETED" | "ERROR" | "CANCELED";
-export const BUILD_STATUSES: readonly BuildStatus[] = ["CREATING", "COMPLETED", "CANCELED", "ERROR"];
+import type {
+  Build as ApiBuild,
+  BuildStep as ApiBuildStep,
+  BuildRequest,
+  BuildStatus,
+  StatusDetails,
+} from "@icaas/contract";
 
-export type StepState = "pending" | "running" | "done" | "failed" | "skipped";
+/** A step as the page reads it: the contract's, with the numbers and times older services leave out optional. */
+export type BuildStep = Pick<ApiBuildStep, "name" | "state"> & Partial<ApiBuildStep>;
 
-/** The agent's steps, in the order it runs them (agent contract). */
-export const STEP_NAMES = [
-  "manifest",
-  "download",
-  "unpack",
-  "inspect",
-  "convert",
-  "prepare",
-  "shrink",
-  "upload",
-  "register",
-  "log",
-] as const;
+/** The fields every build has, whichever service sent it. */
+type BuildCore = "id" | "name" | "src" | "status" | "created" | "updated";
 
-export interface BuildStep {
-  name: string;
-  state: StepState;
-  bytes_done?: number | null;
-  bytes_total?: number | null;
-  started?: string | null;
-  finished?: string | null;
-}
-
-export interface BuildError {
-  code: string;
-  message: string;
-  step?: string | null;
-  hint?: string | null;
-}
-
-export interface PithosLocation {
-  container: string;
-  object: string;
-  account?: string;
-}
-
-export interface StatusDetails {
-  details?: string;
-  "agent-progress"?: { current: number; total: number };
-  [key: string]: unknown;
-}
-
-export interface Build {
-  id: number | string;
-  name: string;
-  src: string;
-  description?: string;
-  public?: boolean;
-  status: BuildStatus;
-  status_details?: StatusDetails | null;
-  image?: PithosLocation;
-  log?: PithosLocation;
-  project?: string | null;
-  created: string;
-  updated: string;
-  links?: { href: string; rel: string }[];
-  progress?: number | null;
-  steps?: BuildStep[];
-  error?: BuildError | null;
-  image_id?: string | null;
-  image_location?: string | null;
-  log_tail?: string[];
-}
+/** A build as the page reads it: the contract's `Build`, with what older services leave out optional. */
+export type Build = Pick<ApiBuild, BuildCore> &
+  Partial<Omit<ApiBuild, BuildCore | "steps">> & { steps?: BuildStep[] };
 
 export interface BuildPage {
   builds: Build[];
   /** True when the page was full, so another one may follow. */
   more: boolean;
-}
-
-export interface NewBuild {
-  name: string;
-  src: string;
-  description?: string;
-  public?: boolean;
-  project?: string;
-  image?: Partial<PithosLocation>;
-  log?: Partial<PithosLocation>;
 }
 
 export interface UiConfig {
@@ -242,7 +181,7 @@ export class ApiClient {
     return normalizeBuild(body.build);
   }
 
-  async createBuild(build: NewBuild, idempotencyKey: string, signal?: AbortSignal): Promise<Build> {
+  async createBuild(build: BuildRequest, idempotencyKey: string, signal?: AbortSignal): Promise<Build> {
     const body = await this.#json<{ build: Build }>("POST", "/builds", {
       signal,
       body: { build },

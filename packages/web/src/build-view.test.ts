@@ -1,6 +1,7 @@
 /** @module build-view.test — progress, current step, timeline and Pithos location as the pages show them. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { STEP_NAMES } from "@icaas/contract";
 import type { Build } from "./api.ts";
 import {
   activityText,
@@ -72,18 +73,7 @@ describe("timeline", () => {
     const t = timeline(build({ steps: [{ name: "download", state: "running" }] }));
     assert.deepEqual(
       t.map((s) => s.name),
-      [
-        "manifest",
-        "download",
-        "unpack",
-        "inspect",
-        "convert",
-        "prepare",
-        "shrink",
-        "upload",
-        "register",
-        "log",
-      ],
+      STEP_NAMES,
     );
     assert.equal(t[0]?.state, "pending");
     assert.equal(t[1]?.state, "running");

@@ -1,7 +1,9 @@
 /** @module build-view — what the pages show about a build, derived once from the API's build object. */
-import { type Build, type BuildStatus, type BuildStep, STEP_NAMES } from "./api.ts";
+import { type BuildStatus, STEP_NAMES, type StepName } from "@icaas/contract";
+import type { Build, BuildStep } from "./api.ts";
 
-const STEP_LABELS: Record<string, string> = {
+/** Every step has a label: a step added to the contract does not compile until it gets one here. */
+const STEP_LABELS: Record<StepName | "agent", string> = {
   // The service's own step before the agent runs.
   agent: "Start agent VM",
   manifest: "Fetch manifest",
@@ -17,7 +19,7 @@ const STEP_LABELS: Record<string, string> = {
 };
 
 export function stepLabel(name: string): string {
-  return STEP_LABELS[name] ?? name.charAt(0).toUpperCase() + name.slice(1);
+  return (STEP_LABELS as Record<string, string>)[name] ?? name.charAt(0).toUpperCase() + name.slice(1);
 }
 
 export const STATUS_LABELS: Record<BuildStatus, string> = {

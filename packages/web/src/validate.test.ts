@@ -12,6 +12,11 @@ describe("checkSourceUrl", () => {
     assert.match(checkSourceUrl("example.org/a.img") ?? "", /full URL/);
     assert.match(checkSourceUrl("  ") ?? "", /Enter the URL/);
   });
+  it("refuses what the service refuses although a browser would repair it", () => {
+    assert.match(checkSourceUrl("http://example.org/a disk.img") ?? "", /whitespace/);
+    assert.match(checkSourceUrl("http:///etc/passwd") ?? "", /host/);
+    assert.match(checkSourceUrl(`http://example.org/${"a".repeat(4096)}`) ?? "", /at most 4096/);
+  });
 });
 
 describe("validateForm", () => {
@@ -28,6 +33,13 @@ describe("validateForm", () => {
   it("refuses a slash in a container name", () => {
     const form = { ...EMPTY_FORM, src: "http://h/a", name: "a", imageContainer: "a/b" };
     assert.ok(validateForm(form).imageContainer);
+  });
+  it("refuses . and .. as names, as the service does (URLs would collapse them)", () => {
+    const form = { ...EMPTY_FORM, src: "http://h/a", name: "a" };
+    assert.match(validateForm({ ...form, logContainer: ".." }).logContainer ?? "", /\. or \.\./);
+    for (const object of ["..", "a/../b", "a/.", "./a"])
+      assert.match(validateForm({ ...form, imageObject: object }).imageObject ?? "", /path segment/, object);
+    assert.deepEqual(validateForm({ ...form, imageObject: "a/..b/c.d", logContainer: ".logs" }), {});
   });
 });
 

@@ -1,8 +1,16 @@
-/** @module validate — the create form's checks, the same ones the service makes, run before sending. */
-import type { FormField, NewBuild } from "./api.ts";
+/** @module validate — the create form's checks: the service's own rules (@icaas/contract), run before sending. */
+import {
+  type BuildRequest,
+  containerProblem,
+  DESCRIPTION_MAX_LENGTH,
+  NAME_MAX_LENGTH,
+  objectProblem,
+  srcSyntaxProblem,
+} from "@icaas/contract";
+import type { FormField } from "./api.ts";
 
-export const DESCRIPTION_MAX = 256;
-export const NAME_MAX = 256;
+export const DESCRIPTION_MAX = DESCRIPTION_MAX_LENGTH;
+export const NAME_MAX = NAME_MAX_LENGTH;
 
 export interface BuildForm {
   src: string;
@@ -30,7 +38,10 @@ export const EMPTY_FORM: BuildForm = {
 
 export type FormErrors = Partial<Record<FormField, string>>;
 
-/** Only http and https sources: the agent downloads nothing else. */
+/**
+ * Only http and https sources, as the service checks them (`srcSyntaxProblem`); the commonest
+ * mistakes get their own words first.
+ */
 export function checkSourceUrl(value: string): string | null {
   const text = value.trim();
   if (text === "") return "Enter the URL of the source image.";
@@ -43,19 +54,19 @@ export function checkSourceUrl(value: string): string | null {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return `Only http:// and https:// sources can be downloaded, not ${url.protocol}//.`;
   }
-  if (url.hostname === "") return "The URL has no host name.";
-  return null;
+  const problem = srcSyntaxProblem(text);
+  return problem ? `The URL ${problem}.` : null;
 }
 
-// Pithos names cannot hold a slash in a container; objects may, but not start with one.
+// Empty means "the default"; the service refuses the rest as these do.
 function checkContainer(value: string): string | null {
-  if (value.includes("/")) return "A container name cannot contain “/”.";
-  return value.length > 256 ? "At most 256 characters." : null;
+  const problem = containerProblem(value);
+  return problem ? `The container name ${problem}.` : null;
 }
 
 function checkObject(value: string): string | null {
-  if (value.startsWith("/")) return "An object name cannot start with “/”.";
-  return value.length > 1024 ? "At most 1024 characters." : null;
+  const problem = objectProblem(value);
+  return problem ? `The object name ${problem}.` : null;
 }
 
 /** Every problem with the form, by field; empty when it can be sent. */
@@ -80,8 +91,8 @@ export function validateForm(form: BuildForm): FormErrors {
 }
 
 /** The POST body: only what the user filled in, so the service's defaults apply to the rest. */
-export function toNewBuild(form: BuildForm): NewBuild {
-  const build: NewBuild = { name: form.name.trim(), src: form.src.trim() };
+export function toNewBuild(form: BuildForm): BuildRequest {
+  const build: BuildRequest = { name: form.name.trim(), src: form.src.trim() };
   const description = form.description.trim();
   if (description) build.description = description;
   if (form.public) build.public = true;

@@ -1,4 +1,5 @@
 /** @module steps/throughput-guard — drops a download connection that stays under a minimum rate over a window. */
+import { MANIFEST_DEFAULTS } from "@icaas/contract";
 
 export interface ThroughputRule {
   /** Bytes per second a connection must average over every window; 0 turns the rule off. */
@@ -8,9 +9,12 @@ export interface ThroughputRule {
 
 /**
  * 32 KiB/s over 60 s: a 2 GiB image at that rate already takes 18 hours, so nothing slower is worth a
- * VM; a minute is long enough to ride out a stall of a healthy server.
+ * VM; a minute is long enough to ride out a stall of a healthy server. (The manifest's defaults.)
  */
-export const DEFAULT_THROUGHPUT: ThroughputRule = { minBytesPerSecond: 32 * 1024, windowMs: 60_000 };
+export const DEFAULT_THROUGHPUT: ThroughputRule = {
+  minBytesPerSecond: MANIFEST_DEFAULTS.minBytesPerSecond,
+  windowMs: MANIFEST_DEFAULTS.throughputWindowSeconds * 1000,
+};
 
 /** Samples per window: the window slides by a quarter. */
 const TICKS = 4;

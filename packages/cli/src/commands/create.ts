@@ -1,5 +1,5 @@
 /** @module commands/create — `icaas create --name N --src URL`: one build, created once however often it is retried. */
-import type { Build, BuildRequest } from "../build.ts";
+import type { Build, BuildRequest } from "@icaas/contract";
 import { clean } from "../format.ts";
 import { println } from "../io.ts";
 import { type CommonOptions, jsonText, setup } from "./common.ts";

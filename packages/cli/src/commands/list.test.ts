@@ -1,8 +1,8 @@
 /** Tests of `icaas list` against a real service holding many builds: table, JSON, paging, status filter. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { BUILD_STATUSES } from "@icaas/contract";
 import { seedBuilds, USER_B } from "@icaas/service/testing";
-import { BUILD_STATUSES } from "../build.ts";
 import { UsageError } from "../errors.ts";
 import { captureIo } from "../io.ts";
 import { LIST_FIELDS } from "../testing/build-fields.ts";

@@ -1,5 +1,5 @@
 /** @module commands/list — `icaas list`: your builds, newest first, as a table or JSON. */
-import { BUILD_STATUSES, type Build } from "../build.ts";
+import { BUILD_STATUSES, type Build } from "@icaas/contract";
 import { UsageError } from "../errors.ts";
 import { buildTable } from "../format.ts";
 import { println } from "../io.ts";

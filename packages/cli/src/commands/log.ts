@@ -1,14 +1,11 @@
 /** @module commands/log — `icaas log ID [--follow]`: the agent's last log lines, and new ones as they come. */
-import type { Build } from "../build.ts";
+import { type Build, LOG_TAIL_LINES } from "@icaas/contract";
 import { BuildFailedError } from "../errors.ts";
 import { clean } from "../format.ts";
 import { println } from "../io.ts";
 import { newLines } from "../log-tail.ts";
 import { watchBuild } from "../watch.ts";
 import { type CommonOptions, parseId, setup } from "./common.ts";
-
-/** The service keeps this many of the agent's last lines (docs/api.md, `log_tail`). */
-const TAIL_LINES = 50;
 
 export interface LogOptions extends CommonOptions {
   id: number | string;
@@ -37,7 +34,7 @@ export async function log(options: LogOptions): Promise<Build> {
     const tail = build.log_tail ?? [];
     for (const line of tail) println(io.stdout, clean(line));
     if (tail.length === 0) println(io.stderr, `(no log lines yet; build ${id} is ${build.status})`);
-    else if (tail.length >= TAIL_LINES)
+    else if (tail.length >= LOG_TAIL_LINES)
       println(
         io.stderr,
         `(the last ${tail.length} lines; the whole log is the Pithos object ${where(build)})`,

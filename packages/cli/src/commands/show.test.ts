@@ -1,8 +1,8 @@
 /** Tests of `icaas show`: the JSON shape, the human view of a running, a failed and a finished build. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { Build } from "@icaas/contract";
 import { seedBuilds, USER_B } from "@icaas/service/testing";
-import type { Build } from "../build.ts";
 import { IcaasClient } from "../client.ts";
 import { UsageError } from "../errors.ts";
 import { captureIo } from "../io.ts";

@@ -1,5 +1,5 @@
 /** @module commands/show — `icaas show ID`: one build's state, steps, error and last log lines. */
-import type { Build } from "../build.ts";
+import type { Build } from "@icaas/contract";
 import { buildDetails } from "../format.ts";
 import { println } from "../io.ts";
 import { type CommonOptions, jsonText, parseId, setup } from "./common.ts";

@@ -1,5 +1,5 @@
 /** @module commands/wait — `icaas wait ID`: a live progress line until the build ends; exit 0 only on COMPLETED. */
-import type { Build } from "../build.ts";
+import type { Build } from "@icaas/contract";
 import { currentStep } from "../build.ts";
 import type { IcaasClient } from "../client.ts";
 import { BuildFailedError } from "../errors.ts";

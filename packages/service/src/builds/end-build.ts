@@ -1,4 +1,5 @@
 /** @module builds/end-build — every way a build ends goes through here: guarded, counted, VM destroyed. */
+import type { FinalStatus } from "@icaas/contract";
 import type { ServiceContext } from "../context.ts";
 import type { FinishOptions } from "../db/builds-repository.ts";
 
@@ -9,7 +10,7 @@ import type { FinishOptions } from "../db/builds-repository.ts";
 export async function endBuild(
   ctx: Pick<ServiceContext, "store" | "metrics" | "wakeJobs">,
   id: number,
-  status: "COMPLETED" | "ERROR" | "CANCELED",
+  status: FinalStatus,
   reason: string,
   options: FinishOptions,
 ): Promise<boolean> {

@@ -1,7 +1,7 @@
 /** @module builds/manifest — the one-time manifest an agent fetches: what to build and how to report. */
+import type { ManifestSections } from "@icaas/contract";
 import { policyToManifest, type SourcePolicy } from "@icaas/source-policy";
 import type { BuildRow } from "../db/schema.ts";
-import type { Manifest } from "../http/schemas.ts";
 import type { Location } from "./locations.ts";
 
 export interface ManifestSettings {
@@ -27,7 +27,7 @@ export function buildManifest(
   row: BuildRow,
   secrets: { agentToken: string; userToken: string },
   settings: ManifestSettings,
-): Manifest {
+): { manifest: ManifestSections } {
   const image = JSON.parse(row.image) as Location;
   const log = JSON.parse(row.log) as Location;
   return {

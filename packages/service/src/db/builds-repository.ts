@@ -1,8 +1,9 @@
 /** @module db/builds-repository — builds and users: every state change is one atomic, guarded write. */
+import { type BuildStatus, isFinal } from "@icaas/contract";
 import type { Kysely, Transaction } from "kysely";
 import type { Dialect } from "./dialect.ts";
 import { JobRepository } from "./jobs-repository.ts";
-import type { BuildRow, BuildStatus, Database, NewBuild } from "./schema.ts";
+import type { BuildRow, Database, NewBuild } from "./schema.ts";
 
 /** The columns a build's JSON is made of (never the sealed secrets or hashes). */
 export const VIEW_COLUMNS = [
@@ -59,8 +60,6 @@ export interface FinishOptions {
   detailsExtra?: Record<string, unknown>;
   now?: number;
 }
-
-const FINAL: BuildStatus[] = ["COMPLETED", "ERROR", "CANCELED"];
 
 export class BuildRepository {
   readonly db: Kysely<Database>;
@@ -216,7 +215,7 @@ export class BuildRepository {
    * Returns false (and changes nothing) when the build is not CREATING: final states never change.
    */
   async finish(id: number, status: BuildStatus, options: FinishOptions): Promise<boolean> {
-    if (!FINAL.includes(status)) throw new Error(`not a final status: ${status}`);
+    if (!isFinal(status)) throw new Error(`not a final status: ${status}`);
     const now = options.now ?? Date.now();
     return this.db.transaction().execute(async (trx) => {
       const row = await trx

@@ -1,8 +1,6 @@
 /** @module db/schema — the tables as Kysely sees them; times are epoch milliseconds, booleans 0/1. */
+import type { BuildStatus } from "@icaas/contract";
 import type { Generated, Insertable, Selectable, Updateable } from "kysely";
-
-export type BuildStatus = "CREATING" | "COMPLETED" | "ERROR" | "CANCELED";
-export const BUILD_STATUSES: readonly BuildStatus[] = ["CREATING", "COMPLETED", "ERROR", "CANCELED"];
 
 /**
  * Where the agent VM is: `none` (not asked for), `creating` (a create call was sent, its id may be

@@ -1,6 +1,26 @@
 /** @module http/schemas — the API's shapes, once: they validate requests, serialize answers and make the OpenAPI spec. */
+import {
+  ACCOUNT_MAX_LENGTH,
+  BUILD_STATUSES,
+  type Build,
+  type BuildRequest,
+  type BuildStatus,
+  CHECKSUM_PATTERN,
+  CONTAINER_MAX_LENGTH,
+  CONTAINER_PATTERN,
+  DESCRIPTION_MAX_LENGTH,
+  type IniBoolean,
+  type ManifestSections,
+  NAME_MAX_LENGTH,
+  OBJECT_MAX_LENGTH,
+  OBJECT_PATTERN,
+  SRC_MAX_LENGTH,
+  SRC_SCHEME_PATTERN,
+  STEP_STATES,
+  type StatusReport,
+  type StepState,
+} from "@icaas/contract";
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
-import { SRC_MAX_LENGTH } from "../builds/validate-src.ts";
 
 /** Build ids are 32-bit in PostgreSQL (serial); larger numbers are simply not found. */
 const MAX_ID = 2_147_483_647;
@@ -8,6 +28,13 @@ const MAX_ID = 2_147_483_647;
 /** A value or null, in the OpenAPI 3.0 spelling fast-json-stringify understands. */
 const Nullable = <T extends TSchema>(schema: T) =>
   Type.Unsafe<Static<T> | null>({ ...schema, nullable: true });
+
+/** A string of one of the contract's values (its type is the contract's union, not `string`). */
+const OneOf = <T extends string>(values: readonly T[], options: { description?: string } = {}) =>
+  Type.Unsafe<T>(Type.String({ ...options, enum: [...values] }));
+
+/** `True` or `False`, as the manifest spells booleans. */
+const IniBool = (options: { description?: string } = {}) => OneOf<IniBoolean>(["True", "False"], options);
 
 /** A pattern matching any capitalisation of the given words (the original compared case-insensitively). */
 export function anyCase(...words: string[]): string {
@@ -31,23 +58,12 @@ const LocationIn = (what: string) =>
   Type.Object(
     {
       container: Type.Optional(
-        Type.String({
-          minLength: 1,
-          maxLength: 256,
-          // A container is one URL path segment: `.`/`..` would be collapsed and `/` would split it.
-          pattern: "^(?!\\.\\.?$)[^/]+$",
-        }),
+        Type.String({ minLength: 1, maxLength: CONTAINER_MAX_LENGTH, pattern: CONTAINER_PATTERN }),
       ),
       object: Type.Optional(
-        Type.String({
-          minLength: 1,
-          maxLength: 1024,
-          // URL parsing collapses `.`/`..` segments (even escaped), so such a name would be stored
-          // under another one; a leading `/` would make an empty segment.
-          pattern: "^(?!/)(?!(?:.*/)?\\.\\.?(?:/|$)).+$",
-        }),
+        Type.String({ minLength: 1, maxLength: OBJECT_MAX_LENGTH, pattern: OBJECT_PATTERN }),
       ),
-      account: Type.Optional(Type.String({ maxLength: 256 })),
+      account: Type.Optional(Type.String({ maxLength: ACCOUNT_MAX_LENGTH })),
     },
     { description: `Where the ${what} goes in Pithos; missing fields take defaults.` },
   );
@@ -59,14 +75,18 @@ export const NetworkSchema = Type.Union([
 
 export const CreateBuildBody = Type.Object({
   build: Type.Object({
-    name: Type.String({ minLength: 1, maxLength: 256, description: "The image's name in Plankton." }),
+    name: Type.String({
+      minLength: 1,
+      maxLength: NAME_MAX_LENGTH,
+      description: "The image's name in Plankton.",
+    }),
     src: Type.String({
       minLength: 1,
       maxLength: SRC_MAX_LENGTH,
-      pattern: "^[hH][tT][tT][pP][sS]?://",
+      pattern: SRC_SCHEME_PATTERN,
       description: "The source image URL (http or https).",
     }),
-    description: Type.Optional(Type.String({ maxLength: 256 })),
+    description: Type.Optional(Type.String({ maxLength: DESCRIPTION_MAX_LENGTH })),
     public: Type.Optional(Type.Boolean({ description: "Register the image as public." })),
     project: Type.Optional(Type.String({ minLength: 1, description: "Project charged for the agent VM." })),
     networks: Type.Optional(Type.Array(NetworkSchema, { maxItems: 16 })),
@@ -76,8 +96,7 @@ export const CreateBuildBody = Type.Object({
       Type.String({
         // The digest length must fit the algorithm, as the agent checks: a wrong one is refused here,
         // before the user pays for a VM that is certain to fail.
-        pattern:
-          "^(md5:[0-9a-fA-F]{32}|sha1:[0-9a-fA-F]{40}|sha256:[0-9a-fA-F]{64}|sha512:[0-9a-fA-F]{128})$",
+        pattern: CHECKSUM_PATTERN,
         description: "Expected checksum of the downloaded source, e.g. sha256:<hex>.",
       }),
     ),
@@ -102,7 +121,7 @@ const Location = Type.Object(
 
 const Step = Type.Object({
   name: Type.String(),
-  state: Type.String(),
+  state: OneOf<StepState>(STEP_STATES),
   bytes_done: Nullable(Type.Number()),
   bytes_total: Nullable(Type.Number()),
   started: Nullable(Type.String()),
@@ -122,7 +141,7 @@ export const BuildSchema = Type.Object(
     id: Type.Integer(),
     name: Type.String(),
     links: Type.Array(Type.Object({ href: Type.String(), rel: Type.String() })),
-    status: Type.String({ enum: ["CREATING", "COMPLETED", "ERROR", "CANCELED"] }),
+    status: OneOf<BuildStatus>(BUILD_STATUSES),
     src: Type.Optional(Type.String()),
     description: Type.Optional(Type.String()),
     public: Type.Optional(Type.Boolean()),
@@ -156,7 +175,7 @@ export const BuildEnvelope = Type.Object({ build: Type.Ref("Build") });
 export const BuildList = Type.Object({ builds: Type.Array(Type.Ref("Build")) });
 
 export const ListQuery = Type.Object({
-  status: Type.Optional(Type.String({ pattern: anyCase("CREATING", "ERROR", "COMPLETED", "CANCELED") })),
+  status: Type.Optional(Type.String({ pattern: anyCase(...BUILD_STATUSES) })),
   details: Type.Optional(Type.String({ enum: ["0", "1"] })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   marker: Type.Optional(
@@ -175,10 +194,8 @@ export const ManifestParams = Type.Object({
   nonce: Type.String({ minLength: 1, maxLength: 128 }),
 });
 
-export const STEP_STATES = ["pending", "running", "done", "failed", "skipped"] as const;
-
 export const ReportBody = Type.Object({
-  status: Type.String({ enum: ["CREATING", "COMPLETED", "ERROR", "CANCELED"] }),
+  status: OneOf<BuildStatus>(BUILD_STATUSES),
   details: Type.Optional(Type.String({ maxLength: 4096 })),
   "agent-progress": Type.Optional(
     Type.Object({ current: Type.Number({ minimum: 0 }), total: Type.Number({ minimum: 0 }) }),
@@ -188,7 +205,7 @@ export const ReportBody = Type.Object({
       Type.Object(
         {
           name: Type.String({ minLength: 1, maxLength: 64 }),
-          state: Type.String({ enum: [...STEP_STATES] }),
+          state: OneOf<StepState>(STEP_STATES),
           bytes_done: Type.Optional(Nullable(Type.Number({ minimum: 0 }))),
           bytes_total: Type.Optional(Nullable(Type.Number({ minimum: 0 }))),
           started: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
@@ -228,12 +245,12 @@ export const ManifestSchema = Type.Object({
       name: Type.String(),
       container: Type.String(),
       object: Type.String(),
-      public: Type.Optional(Type.String()),
+      public: Type.Optional(IniBool()),
       description: Type.Optional(Type.String()),
       checksum: Type.Optional(Type.String()),
       account: Type.Optional(Type.String()),
     }),
-    service: Type.Object({ status: Type.String(), token: Type.String(), insecure: Type.String() }),
+    service: Type.Object({ status: Type.String(), token: Type.String(), insecure: IniBool() }),
     synnefo: Type.Object({ url: Type.String(), token: Type.String() }),
     log: Type.Object({
       container: Type.String(),
@@ -262,7 +279,6 @@ export const ManifestSchema = Type.Object({
     ),
   }),
 });
-export type Manifest = Static<typeof ManifestSchema>;
 
 export const HealthSchema = Type.Object({
   status: Type.String({ enum: ["ok", "unavailable"] }),
@@ -281,3 +297,19 @@ export const PublicConfigSchema = Type.Object({
 export function errorResponses(...statuses: number[]): Record<number, unknown> {
   return Object.fromEntries(statuses.map((s) => [s, Type.Ref("Error")]));
 }
+
+/** True when A and B are the same type, optional keys included (mutual assignability would miss those). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Assert<T extends true> = T;
+
+/**
+ * The links to @icaas/contract, checked by `tsc`: these schemas describe its types exactly (the full
+ * Build key for key), so a field added, renamed or retyped on one side fails until the other follows.
+ */
+export type ContractChecks = [
+  Assert<Same<Static<typeof CreateBuildBody>["build"], BuildRequest>>,
+  Assert<Same<Static<typeof ReportBody>, StatusReport>>,
+  Assert<Same<Static<typeof ManifestSchema>["manifest"], ManifestSections>>,
+  Assert<Same<keyof Static<typeof BuildSchema>, keyof Build>>,
+  Assert<Build extends Static<typeof BuildSchema> ? true : false>,
+];

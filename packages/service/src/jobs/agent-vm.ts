@@ -1,4 +1,5 @@
 /** @module jobs/agent-vm — the Cyclades request for a build's agent VM: name, personality, metadata. */
+import { type BuildNetwork, MANIFEST_PATH, MARKER_PATH } from "@icaas/contract";
 import type { CreateServerRequest, PersonalityFile } from "@icaas/synnefo";
 import { BUILD_METADATA_KEY } from "../cloud/compute.ts";
 
@@ -6,7 +7,7 @@ export interface AgentVmSettings {
   endpoint: string;
   imageId: string;
   flavorId: string;
-  networks?: ({ uuid: string; fixed_ip?: string } | { port: string })[];
+  networks?: BuildNetwork[];
   project?: string;
 }
 
@@ -57,8 +58,8 @@ export function agentServerRequest(
     imageRef: settings.imageId,
     flavorRef: settings.flavorId,
     personality: [
-      file("/etc/icaas/manifest.cfg", manifestCfg(settings.endpoint, build.id, nonce)),
-      file("/.icaas", "empty"),
+      file(MANIFEST_PATH, manifestCfg(settings.endpoint, build.id, nonce)),
+      file(MARKER_PATH, "empty"),
     ],
     metadata: { [BUILD_METADATA_KEY]: String(build.id) },
     ...(networks !== undefined ? { networks } : {}),

@@ -1,4 +1,5 @@
 /** @module routes/agent — the agent's side: its one-time manifest and its status reports. */
+import { BUILD_STATUSES, type BuildStatus, LOG_TAIL_LINES } from "@icaas/contract";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { endBuild } from "../builds/end-build.ts";
 import { buildManifest } from "../builds/manifest.ts";
@@ -8,7 +9,7 @@ import type { ServiceContext } from "../context.ts";
 import { SEAL } from "../context.ts";
 import { randomToken, sameHash, sha256Hex } from "../crypto.ts";
 import { parseObject } from "../db/builds-repository.ts";
-import { BUILD_STATUSES, type BuildRow, type BuildStatus } from "../db/schema.ts";
+import type { BuildRow } from "../db/schema.ts";
 import { errors } from "../errors.ts";
 import {
   AgentTokenHeaders,
@@ -18,9 +19,6 @@ import {
   ManifestSchema,
   ReportBody,
 } from "../http/schemas.ts";
-
-/** Lines of the agent's log kept on the build. */
-export const LOG_TAIL_LINES = 50;
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];

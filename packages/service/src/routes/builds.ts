@@ -1,14 +1,13 @@
 /** @module routes/builds — the user API: create, list, show, cancel and delete builds. */
+import { type BuildStatus, RULES, srcSyntaxProblem } from "@icaas/contract";
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from "fastify";
 import { findControlCharacter } from "../builds/control-characters.ts";
 import { checkAccounts, resolveLocations } from "../builds/locations.ts";
 import { checkSourcePolicy, sourcePolicyOf } from "../builds/source-policy.ts";
-import { srcSyntaxProblem } from "../builds/validate-src.ts";
 import { buildJsonText, buildSummaryText } from "../builds/view.ts";
 import type { ServiceContext } from "../context.ts";
 import { SEAL } from "../context.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
-import type { BuildStatus } from "../db/schema.ts";
 import { errors } from "../errors.ts";
 import { errorPath, genericValidationError } from "../http/error-handler.ts";
 import {
@@ -52,13 +51,12 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 /** Words for the fields whose schema is a pattern (Ajv would quote the regular expression). */
 const PATTERN_HINTS: Record<string, string> = {
-  "build.src": "must be an http:// or https:// URL",
-  "build.image.container": "must not be . or .. nor contain /",
-  "build.log.container": "must not be . or .. nor contain /",
-  "build.image.object": "must not start with / nor have . or .. as a path segment",
-  "build.log.object": "must not start with / nor have . or .. as a path segment",
-  "build.checksum":
-    "must be <md5|sha1|sha256|sha512>:<hex digest of that algorithm's length>, e.g. sha256:<64 hex digits>",
+  "build.src": RULES.src,
+  "build.image.container": RULES.container,
+  "build.log.container": RULES.container,
+  "build.image.object": RULES.object,
+  "build.log.object": RULES.object,
+  "build.checksum": RULES.checksum,
 };
 
 /** The original's messages for a bad create body, in its order of checks. */

@@ -1,22 +1,10 @@
 /** @module testing/seed — many realistic builds written straight into the database (benchmarks, load tests). */
 import { randomBytes } from "node:crypto";
+import { LOG_TAIL_LINES, STEP_NAMES } from "@icaas/contract";
 import { SEAL } from "../context.ts";
 import type { SecretBox } from "../crypto.ts";
 import type { NewBuild } from "../db/schema.ts";
 import type { Store } from "../db/store.ts";
-
-const STEPS = [
-  "manifest",
-  "download",
-  "unpack",
-  "inspect",
-  "convert",
-  "prepare",
-  "shrink",
-  "upload",
-  "register",
-  "log",
-];
 
 export interface SeedOptions {
   /** Builds per user, by user uuid. */
@@ -33,9 +21,9 @@ function row(userUuid: string, n: number, token: string, box: SecretBox, now: nu
   const status = kind < 6 ? "COMPLETED" : kind < 8 ? "ERROR" : kind < 9 ? "CANCELED" : "CREATING";
   const total = 2_000_000_000 + n;
   const doneSteps =
-    status === "COMPLETED" ? STEPS.length : status === "ERROR" ? 2 : status === "CANCELED" ? 5 : 4;
+    status === "COMPLETED" ? STEP_NAMES.length : status === "ERROR" ? 2 : status === "CANCELED" ? 5 : 4;
   const t = (s: number) => new Date(now - 3_600_000 + s * 1000).toISOString();
-  const steps = STEPS.map((name, i) => ({
+  const steps = STEP_NAMES.map((name, i) => ({
     name,
     state:
       i < doneSteps
@@ -86,8 +74,8 @@ function row(userUuid: string, n: number, token: string, box: SecretBox, now: nu
     image_location: status === "COMPLETED" ? `pithos://${userUuid}/images/${slug}.diskdump` : null,
     log_tail: JSON.stringify(
       Array.from(
-        { length: 50 },
-        (_, i) => `${t(i)} INFO step ${STEPS[i % 10]}: line ${i} of the agent's log`,
+        { length: LOG_TAIL_LINES },
+        (_, i) => `${t(i)} INFO step ${STEP_NAMES[i % STEP_NAMES.length]}: line ${i} of the agent's log`,
       ),
     ),
     image: JSON.stringify({ container: "images", object: `${slug}.diskdump` }),

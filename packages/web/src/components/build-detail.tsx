@@ -1,4 +1,5 @@
 /** @module build-detail — one build: status, step timeline, error and hint, log tail, cancel and delete. */
+
 import { useCallback, useId, useRef, useState } from "react";
 import { ApiError, type Build, type BuildStep } from "../api.ts";
 import { useApp } from "../app-context.ts";

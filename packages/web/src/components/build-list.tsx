@@ -1,6 +1,8 @@
 /** @module build-list — the user's builds, newest first: filter, search, more pages, live refresh. */
+
+import { BUILD_STATUSES, type BuildStatus } from "@icaas/contract";
 import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
-import { type ApiError, BUILD_STATUSES, type Build, type BuildStatus } from "../api.ts";
+import type { ApiError, Build } from "../api.ts";
 import { useApp } from "../app-context.ts";
 import { statusLabel } from "../build-view.ts";
 import { usePolling } from "../hooks/use-polling.ts";
@@ -124,7 +126,7 @@ export function BuildList() {
           <label htmlFor={statusId}>Status</label>
           <select id={statusId} value={status ?? ""} onChange={(e) => setParam("status", e.target.value)}>
             <option value="">All</option>
-            {BUILD_STATUSES.map((s) => (
+            {FILTER_ORDER.map((s) => (
               <option key={s} value={s.toLowerCase()}>
                 {statusLabel(s)}
               </option>
@@ -198,6 +200,9 @@ export function BuildList() {
     </section>
   );
 }
+
+/** The filter's choices: running builds first, then how builds end, the wanted end first. */
+const FILTER_ORDER = ["CREATING", "COMPLETED", "CANCELED", "ERROR"] as const satisfies readonly BuildStatus[];
 
 function parseStatus(value: string | null): BuildStatus | null {
   const upper = value?.toUpperCase();

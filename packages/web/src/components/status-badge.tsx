@@ -1,5 +1,5 @@
 /** @module status-badge — a build's status as text plus a shape, so it never relies on colour alone. */
-import type { BuildStatus } from "../api.ts";
+import type { BuildStatus } from "@icaas/contract";
 import { statusLabel } from "../build-view.ts";
 import { Icon } from "./icons.tsx";
 

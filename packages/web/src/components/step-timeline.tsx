@@ -1,5 +1,6 @@
 /** @module step-timeline — the agent's steps in order, each with its state, progress and duration. */
-import type { Build, BuildStep, StepState } from "../api.ts";
+import type { StepState } from "@icaas/contract";
+import type { Build, BuildStep } from "../api.ts";
 import { stepDurationMs, stepFraction, stepLabel, timeline } from "../build-view.ts";
 import { formatBytes, formatDuration } from "../format.ts";
 import { Icon } from "./icons.tsx";
