@@ -4,7 +4,7 @@
  * deployed as a new server on the devcloud's qemu driver (as Cyclades and snf-image would) with a key in the
  * personality, it boots and ssh logs in; first boot ran once, after the network was up, and removed itself;
  * host keys and machine-id are new, there is a DHCP lease, no unit failed; after a reboot first boot does not
- * run again; DELETE removes the VM. Shared by the boot test, the agent VM test and the layout variants.
+ * run again; DELETE removes the VM. Used by the boot test (agent-vm.test.ts) and the layouts' variants.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
