@@ -11,7 +11,6 @@
  * (tests/e2e/build-pipeline.test.ts).
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { AGENT_IMAGE_ID, defaultConfig } from "@icaas/devcloud";
 import {
@@ -34,6 +33,7 @@ import {
   freeLoopbackPort,
   qemuProcessesUnder,
   until,
+  waitQemuGoneAndDiskRemoved,
 } from "./vm-harness.ts";
 
 /** The host as a guest on QEMU's user network sees it; QEMU forwards it to the host's 127.0.0.1. */
@@ -143,10 +143,10 @@ describe("agent VMs on the qemu driver", () => {
       pipe.src.requests.some((r) => r.path === "/downloads/source.zip"),
       "the guest downloaded the source",
     );
-    // Its VM is deleted: QEMU gone, the disk removed.
+    // Its VM is deleted: QEMU gone, the disk removed (after the power-off, which follows the deletion).
     const vm = await adminServer(pipe.cloud.url, boot.serverId);
     await waitVmGone(pipe, id, 120_000);
-    assert.ok(!existsSync(vm.disk as string), "the agent VM's disk is removed");
+    await waitQemuGoneAndDiskRemoved(pipe.cloud.url, boot.serverId, vm.disk as string);
   });
 
   // The image the agent VM published, checked as the boot test checks it.
@@ -169,14 +169,7 @@ describe("agent VMs on the qemu driver", () => {
     const answer = await api(pipe, `/builds/${id}`, { method: "PUT", body: { action: "cancel" } });
     assert.equal(answer.status, 204);
     assert.equal((await waitBuild(pipe, id)).status, "CANCELED");
-    await until(
-      "QEMU gone and the disk removed",
-      async () => {
-        const s = await adminServer(pipe.cloud.url, boot.serverId);
-        return s.process?.state !== "running" && !existsSync(vm.disk as string);
-      },
-      60_000,
-    );
+    await waitQemuGoneAndDiskRemoved(pipe.cloud.url, boot.serverId, vm.disk as string);
     assert.deepEqual(qemuProcessesUnder(vm.disk as string), []);
     const later = (await api(pipe, `/builds/${id}`)).body?.build;
     assert.equal(later?.status, "CANCELED");

@@ -7,7 +7,6 @@
  * run again; DELETE removes the VM. Used by the boot test (agent-vm.test.ts) and the layouts' variants.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { it } from "node:test";
 import { DEMO_TOKEN } from "@icaas/devcloud";
@@ -17,7 +16,13 @@ import { FIRST_BOOT, firstBootDone, type GuestFacts, guestFacts, problems, stepO
 import { type Guest, guest, makeSshKey, waitForSsh } from "./guest-ssh.ts";
 import { findNeedles } from "./scan-markers.ts";
 import { type BootableSource, sourceSecrets } from "./source/bootable-source.ts";
-import { adminServer, consoleOf, qemuProcessesUnder, until } from "./vm-harness.ts";
+import {
+  adminServer,
+  consoleOf,
+  qemuProcessesUnder,
+  until,
+  waitQemuGoneAndDiskRemoved,
+} from "./vm-harness.ts";
 
 /** A flavor on the qemu driver: 2 vCPUs (MTTCG), 1 GiB, a 4 GiB disk (the source is 1.5 GiB). */
 export const QEMU_FLAVOR = {
@@ -162,14 +167,7 @@ export function publishedImageChecks(image: PublishedImage): void {
     const pipe = pipeline();
     const before = await adminServer(pipe.cloud.url, serverId);
     await compute().deleteServer(serverId);
-    await until(
-      "QEMU gone and the disk removed",
-      async () => {
-        const s = await adminServer(pipe.cloud.url, serverId);
-        return s.process?.state !== "running" && !existsSync(before.disk as string);
-      },
-      60_000,
-    );
+    await waitQemuGoneAndDiskRemoved(pipe.cloud.url, serverId, before.disk as string);
     assert.deepEqual(qemuProcessesUnder(pipe.dir), []);
   });
 }
