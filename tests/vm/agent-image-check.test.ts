@@ -35,21 +35,22 @@ after(async () => {
 
 it("check.sh: the agent image boots to a login prompt on ttyS0 and its agent fetches the manifest", async () => {
   const t0 = Date.now();
+  const consolePath = join(dir, "agent.check.log");
   const { stderr } = await run(
     "bash",
     [join(REPO, "deploy/agent-image/check.sh"), image, String(CHECK_SECONDS)],
-    {
-      cwd: REPO,
-      env: { ...process.env, TMPDIR: dir },
-      timeout: (CHECK_SECONDS + 60) * 1000,
-    },
-  );
+    { cwd: REPO, env: { ...process.env, TMPDIR: dir }, timeout: (CHECK_SECONDS + 60) * 1000 },
+  ).catch(async (error: Error) => {
+    // The console goes with the directory: its end is the only account of how far the boot got.
+    const tail = (await readFile(consolePath, "utf8").catch(() => "")).slice(-3000);
+    throw new Error(`${error.message}\nconsole:\n${tail}`);
+  });
   const seconds = /login prompt after (\d+) s; the agent fetched its manifest after (\d+) s/.exec(stderr);
   assert.ok(seconds, `check.sh's verdict:\n${stderr}`);
   console.log(
     `agent image check: login ${seconds[1]} s, manifest ${seconds[2]} s, whole check ${Date.now() - t0} ms`,
   );
-  const consoleText = await readFile(join(dir, "agent.check.log"), "utf8");
+  const consoleText = await readFile(consolePath, "utf8");
   assert.match(consoleText, /login:/, "a login prompt on the serial console");
   assert.match(
     consoleText,
