@@ -9,6 +9,7 @@
 #   bash deploy/agent-image/check.sh IMAGE.raw [TIMEOUT_SECONDS]
 #
 # Needs root only for nothing (debugfs edits a copy); needs qemu-system-x86_64, debugfs and node.
+# The copy is made under $TMPDIR (default /var/tmp); the console is kept as IMAGE.check.log.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../scripts/lib/debian-disk.sh
@@ -18,7 +19,7 @@ source "$here/../../scripts/lib/debian-disk.sh"
 image=$1
 timeout=${2:-400}
 offset=$((DEBIAN_DISK_PART_START_MIB * 1048576))
-work=$(mktemp -d /var/tmp/icaas-agent-check.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/icaas-agent-check.XXXXXX")
 pids=()
 cleanup() {
   local pid

@@ -1,6 +1,6 @@
 /**
  * @module tests/vm/guest-checks — what a user who logs in to a freshly deployed image checks, read over SSH:
- * first boot, host keys, machine-id, the DHCP lease, failed units. Shared by the boot test and
+ * first boot, host keys, machine-id, the DHCP lease, failed units. Shared by the published-image checks and
  * `scripts/boot-test-image.ts`.
  */
 import {

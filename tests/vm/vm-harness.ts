@@ -1,6 +1,6 @@
 /** @module tests/vm/vm-harness — what VM tests share: QEMU leak checks, a devcloud as a real process, admin reads. */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -145,4 +145,23 @@ export async function freeLoopbackPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * Waits until a deleted server's QEMU no longer runs and its disk is gone. DELETE answers at once and
+ * the VM is marked deleted; the power-off (ACPI, then kill) and the disk's removal follow.
+ */
+export async function waitQemuGoneAndDiskRemoved(
+  url: string,
+  id: number | string,
+  disk: string,
+): Promise<void> {
+  await until(
+    "QEMU gone and the disk removed",
+    async () => {
+      const s = await adminServer(url, id);
+      return s.process?.state !== "running" && (s.pid === null || !isAlive(s.pid)) && !existsSync(disk);
+    },
+    60_000,
+  );
 }
