@@ -17,6 +17,21 @@ async function owner(
   return st ? [st.mode, st.uid, st.gid] : undefined;
 }
 
+/** The metadata a prepared `debian12` fixture disk carries, whatever its root filesystem. */
+export const DEBIAN_FIXTURE_METADATA: Readonly<Record<string, string>> = {
+  OSFAMILY: "linux",
+  ROOT_PARTITION: "1",
+  OS: "debian",
+  OSVERSION: "12.11",
+  DESCRIPTION: "Debian GNU/Linux 12 (bookworm)",
+  SORTORDER: "7701211",
+  USERS: "root admin alice nopass",
+  KERNEL: "6.1.0-13-amd64",
+  PARTITION_TABLE: "msdos",
+  // PermitRootLogin no: root is not offered.
+  REMOTE_CONNECTION: "ssh:port=2222,user=admin ssh:port=2222,user=alice ssh:port=2222,user=nopass",
+};
+
 /**
  * Checks a prepared `debian12` fixture disk task by task (default task selection). `rootUuid` is the
  * root filesystem's UUID, which fstab and grub.cfg must now use.
