@@ -1,6 +1,6 @@
 /** @module testing/verify-prepared — asserts, with plain debugfs reads, that every default task did its work on the Debian 12 fixture. */
 import assert from "node:assert/strict";
-import { guestCat, guestLs, guestStat } from "./guest.ts";
+import { fileContains, guestCat, guestLs, guestStat } from "./guest.ts";
 
 async function must(image: string, offset: number, path: string): Promise<string> {
   const text = await guestCat(image, offset, path);
@@ -15,6 +15,11 @@ async function owner(
 ): Promise<[number, number, number] | undefined> {
   const st = await guestStat(image, offset, path);
   return st ? [st.mode, st.uid, st.gid] : undefined;
+}
+
+/** Asserts that `marker`, planted in the fixture's secrets, occurs nowhere in the raw image. */
+export async function assertNoSecretLeft(image: string, marker: string): Promise<void> {
+  assert.equal(await fileContains(image, marker), false, "no secret survives anywhere in the raw image");
 }
 
 /** The metadata a prepared `debian12` fixture disk carries, whatever its root filesystem. */
