@@ -3,34 +3,27 @@
  * first boot, host keys, machine-id, the DHCP lease, failed units. Shared by the published-image checks and
  * `scripts/boot-test-image.ts`.
  */
-import {
-  FIRST_BOOT_LOG,
-  FIRST_BOOT_PREFIX,
-  FIRST_BOOT_SCRIPT,
-  FIRST_BOOT_STATE,
-  FIRST_BOOT_UNIT,
-  FIRST_BOOT_WANTS,
-} from "@icaas/imageprep";
+import * as imageprep from "@icaas/imageprep";
 import type { Guest } from "./guest-ssh.ts";
 
 /** Where the image preparation's first-boot script logs, and the words it logs (imageprep's first-boot-script.ts). */
 export const FIRST_BOOT = {
-  script: FIRST_BOOT_SCRIPT,
-  unit: FIRST_BOOT_UNIT,
-  wants: FIRST_BOOT_WANTS,
-  log: FIRST_BOOT_LOG,
+  script: imageprep.FIRST_BOOT_SCRIPT,
+  unit: imageprep.FIRST_BOOT_UNIT,
+  wants: imageprep.FIRST_BOOT_WANTS,
+  log: imageprep.FIRST_BOOT_LOG,
   /** Written once every step has succeeded. */
-  doneFile: `${FIRST_BOOT_STATE}/done`,
+  doneFile: `${imageprep.FIRST_BOOT_STATE}/done`,
   /** Every line of the script's own starts with this. */
-  prefix: FIRST_BOOT_PREFIX,
-  start: new RegExp(`${FIRST_BOOT_PREFIX} start$`),
-  done: new RegExp(`${FIRST_BOOT_PREFIX} done$`),
-  failed: new RegExp(`${FIRST_BOOT_PREFIX} .*(failed|deferred)`),
+  prefix: imageprep.FIRST_BOOT_PREFIX,
+  start: new RegExp(`${imageprep.FIRST_BOOT_PREFIX} start$`),
+  done: new RegExp(`${imageprep.FIRST_BOOT_PREFIX} done$`),
+  failed: new RegExp(`${imageprep.FIRST_BOOT_PREFIX} .*(failed|deferred)`),
 } as const;
 
 /** The status line of a first-boot step that succeeded, e.g. `icaas-firstboot: step update-software: ok`. */
 export function stepOk(step: string): string {
-  return `${FIRST_BOOT_PREFIX} step ${step}: ok`;
+  return `${imageprep.FIRST_BOOT_PREFIX} step ${step}: ok`;
 }
 
 /** Journal lines that mean a unit failed, or sshd could not start (defect 2 of issue 9). */

@@ -1,20 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DEMO_TOKEN, DEMO_USER_UUID, type Devcloud, startDevcloud } from "@icaas/devcloud";
+import { DEMO_TOKEN, DEMO_USER_UUID, type Devcloud } from "@icaas/devcloud";
+import { startTempDevcloud } from "@icaas/devcloud/testing";
 import { PithosClient } from "@icaas/synnefo";
 import { AgentLog, PithosLogAppender } from "./log.ts";
 
 describe("PithosLogAppender against the devcloud's Pithos", () => {
-  let dir: string;
   let cloud: Devcloud;
   let pithos: PithosClient;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "icaas-appender-"));
-    cloud = await startDevcloud({ dataDir: dir });
+    cloud = await startTempDevcloud("icaas-appender-");
     pithos = new PithosClient({
       storageUrl: `${cloud.url}/object-store/v1`,
       account: DEMO_USER_UUID,
@@ -23,7 +19,6 @@ describe("PithosLogAppender against the devcloud's Pithos", () => {
   });
   after(async () => {
     await cloud.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const read = async (object: string) => (await pithos.getObject("icaas", object)).body.text();

@@ -29,29 +29,24 @@ export interface CapturedIo {
  * cap.stdout();
  */
 export function captureIo(options: { tty?: boolean; columns?: number } = {}): CapturedIo {
-  let out = "";
-  let err = "";
+  const stdout = capture(options);
+  const stderr = capture(options);
+  return { io: { stdout: stdout.stream, stderr: stderr.stream }, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** One stream of {@link captureIo}: what is written, kept. */
+function capture(options: { tty?: boolean; columns?: number }): { stream: OutStream; text: () => string } {
+  let text = "";
   return {
-    io: {
-      stdout: {
-        write: (text: string) => {
-          out += text;
-          return true;
-        },
-        isTTY: options.tty ?? false,
-        columns: options.columns,
+    stream: {
+      write: (chunk: string) => {
+        text += chunk;
+        return true;
       },
-      stderr: {
-        write: (text: string) => {
-          err += text;
-          return true;
-        },
-        isTTY: options.tty ?? false,
-        columns: options.columns,
-      },
+      isTTY: options.tty ?? false,
+      columns: options.columns,
     },
-    stdout: () => out,
-    stderr: () => err,
+    text: () => text,
   };
 }
 

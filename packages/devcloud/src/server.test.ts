@@ -1,24 +1,19 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { CycladesClient, SynnefoError } from "@icaas/synnefo";
 import { AGENT_IMAGE_ID, DEMO_TOKEN, defaultConfig } from "./config.ts";
 import type { FaultSettings } from "./injection.ts";
-import { type Devcloud, startDevcloud } from "./server.ts";
+import type { Devcloud } from "./server.ts";
+import { startTempDevcloud } from "./testing.ts";
 
 let cloud: Devcloud;
-let dir: string;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "devcloud-server-"));
-  cloud = await startDevcloud({ dataDir: dir, config: { ...defaultConfig(), bootSeconds: 0.05 } });
+  cloud = await startTempDevcloud("devcloud-server-", { config: { ...defaultConfig(), bootSeconds: 0.05 } });
 });
 
 after(async () => {
   await cloud.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 beforeEach(async () => {

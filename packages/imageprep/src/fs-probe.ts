@@ -47,6 +47,20 @@ function cString(b: Buffer): string | undefined {
   return s === "" ? undefined : s;
 }
 
+/** `info` with the UUID and the label found at these byte ranges of `buf`, each only when set. */
+function withIds(
+  info: FilesystemInfo,
+  buf: Buffer,
+  uuid: [number, number],
+  label: [number, number],
+): FilesystemInfo {
+  const u = uuidString(buf.subarray(...uuid));
+  if (u) info.uuid = u;
+  const l = cString(buf.subarray(...label));
+  if (l) info.label = l;
+  return info;
+}
+
 function probeExt(buf: Buffer): FilesystemInfo | undefined {
   const sb = buf.subarray(1024, 2048);
   if (sb.length < 1024 || sb.readUInt16LE(0x38) !== 0xef53) return undefined;
@@ -70,11 +84,7 @@ function probeExt(buf: Buffer): FilesystemInfo | undefined {
     blockCount,
     clean: (state & 1) === 1 && (state & 2) === 0 && !needsRecovery,
   };
-  const uuid = uuidString(sb.subarray(0x68, 0x78));
-  if (uuid) info.uuid = uuid;
-  const label = cString(sb.subarray(0x78, 0x88));
-  if (label) info.label = label;
-  return info;
+  return withIds(info, sb, [0x68, 0x78], [0x78, 0x88]);
 }
 
 function probeSwap(buf: Buffer): FilesystemInfo | undefined {
@@ -82,12 +92,7 @@ function probeSwap(buf: Buffer): FilesystemInfo | undefined {
     if (buf.length < page) break;
     const magic = buf.subarray(page - 10, page).toString("latin1");
     if (magic === "SWAPSPACE2" || magic === "SWAP-SPACE") {
-      const info: FilesystemInfo = { type: "swap" };
-      const uuid = uuidString(buf.subarray(1036, 1052));
-      if (uuid) info.uuid = uuid;
-      const label = cString(buf.subarray(1052, 1068));
-      if (label) info.label = label;
-      return info;
+      return withIds({ type: "swap" }, buf, [1036, 1052], [1052, 1068]);
     }
   }
   return undefined;
@@ -109,21 +114,16 @@ export function probeBuffer(buf: Buffer): FilesystemInfo {
     }
   }
   if (buf.subarray(0, 4).toString("latin1") === "XFSB") {
-    const info: FilesystemInfo = { type: "xfs" };
-    const uuid = uuidString(buf.subarray(32, 48));
-    if (uuid) info.uuid = uuid;
-    const label = cString(buf.subarray(108, 120));
-    if (label) info.label = label;
-    return info;
+    return withIds({ type: "xfs" }, buf, [32, 48], [108, 120]);
   }
   const btrfs = 65536;
   if (buf.subarray(btrfs + 64, btrfs + 72).toString("latin1") === "_BHRfS_M") {
-    const info: FilesystemInfo = { type: "btrfs" };
-    const uuid = uuidString(buf.subarray(btrfs + 0x20, btrfs + 0x30));
-    if (uuid) info.uuid = uuid;
-    const label = cString(buf.subarray(btrfs + 0x12b, btrfs + 0x12b + 256));
-    if (label) info.label = label;
-    return info;
+    return withIds(
+      { type: "btrfs" },
+      buf,
+      [btrfs + 0x20, btrfs + 0x30],
+      [btrfs + 0x12b, btrfs + 0x12b + 256],
+    );
   }
   if (buf.subarray(0, 6).toString("latin1") === "LUKS\xba\xbe") return { type: "luks" };
   if (buf.subarray(3, 11).toString("latin1") === "NTFS    ") return { type: "ntfs" };

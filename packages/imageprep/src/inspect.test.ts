@@ -8,7 +8,7 @@ import { isImagePrepError } from "./errors.ts";
 import { inspectImage } from "./inspect.ts";
 import { prepareImage } from "./prepare.ts";
 import { runTool } from "./run-tool.ts";
-import { buildDisk, buildTestDisk, FIXTURES_DIR } from "./testing/index.ts";
+import { buildDisk, buildTestDisk, type DiskSpec, FIXTURES_DIR } from "./testing/index.ts";
 
 describe("inspectImage", () => {
   let dir: string;
@@ -91,56 +91,45 @@ describe("inspectImage", () => {
     });
   });
 
+  /** An image built by {@link buildDisk} from `spec`, at `name` in the test's directory. */
+  const disk = (name: string, spec: DiskSpec) => async () => {
+    const p = join(dir, name);
+    await buildDisk(p, spec);
+    return p;
+  };
   const unsupported: Array<[string, () => Promise<string>, RegExp]> = [
     [
       "an LVM label without a readable volume group",
-      async () => {
-        const p = join(dir, "lvm.raw");
-        await buildDisk(p, {
-          label: "dos",
-          sizeMiB: 32,
-          partitions: [
-            { sizeMiB: 8, fs: "ext4" },
-            { sizeMiB: 20, fs: "lvm" },
-          ],
-        });
-        return p;
-      },
+      disk("lvm.raw", {
+        label: "dos",
+        sizeMiB: 32,
+        partitions: [
+          { sizeMiB: 8, fs: "ext4" },
+          { sizeMiB: 20, fs: "lvm" },
+        ],
+      }),
       /no readable root filesystem: partition 2 is an LVM physical volume in no volume group$/,
     ],
     [
       "an XFS filesystem without an OS (mounted read-only to look)",
-      async () => {
-        const p = join(dir, "xfs.raw");
-        await buildDisk(p, { label: "gpt", sizeMiB: 32, partitions: [{ sizeMiB: 28, fs: "xfs" }] });
-        return p;
-      },
+      disk("xfs.raw", { label: "gpt", sizeMiB: 32, partitions: [{ sizeMiB: 28, fs: "xfs" }] }),
       /no operating system found: no ext2\/3\/4, XFS or btrfs partition holds \/etc\/fstab/,
     ],
     [
       "no OS",
-      async () => {
-        const p = join(dir, "empty.raw");
-        await buildDisk(p, { label: "dos", sizeMiB: 32, partitions: [{ sizeMiB: 28, fs: "ext4" }] });
-        return p;
-      },
+      disk("empty.raw", { label: "dos", sizeMiB: 32, partitions: [{ sizeMiB: 28, fs: "ext4" }] }),
       /no operating system found: no ext2\/3\/4, XFS or btrfs partition holds \/etc\/fstab/,
     ],
     [
       "several roots",
-      async () => {
-        const p = join(dir, "two.raw");
-        const tree = join(FIXTURES_DIR, "debian12");
-        await buildDisk(p, {
-          label: "gpt",
-          sizeMiB: 64,
-          partitions: [
-            { sizeMiB: 30, fs: "ext4", tree },
-            { sizeMiB: 30, fs: "ext4", tree },
-          ],
-        });
-        return p;
-      },
+      disk("two.raw", {
+        label: "gpt",
+        sizeMiB: 64,
+        partitions: [
+          { sizeMiB: 30, fs: "ext4", tree: join(FIXTURES_DIR, "debian12") },
+          { sizeMiB: 30, fs: "ext4", tree: join(FIXTURES_DIR, "debian12") },
+        ],
+      }),
       /several operating systems found \(partitions 1 and 2 each hold \/etc\/fstab\)/,
     ],
     [

@@ -1,7 +1,7 @@
 /** @module inspect — finds the root filesystem of a raw disk image and describes the OS on it, without a VM. */
 import { open, stat } from "node:fs/promises";
 import { type CloudInitInfo, inspectCloudInit } from "./cloud-init.ts";
-import { compareVersions, type DistroFamily, detectDistro, RELEASE_FILES } from "./distro.ts";
+import { compareVersions, type DistroInfo, detectDistro, RELEASE_FILES } from "./distro.ts";
 import { ImagePrepError } from "./errors.ts";
 import { type FilesystemInfo, isExt, probeFilesystem } from "./fs-probe.ts";
 import type { GuestFs } from "./guest-fs/contract.ts";
@@ -29,17 +29,10 @@ export interface InspectedVolume extends InspectedPartition {
 
 export type PackageManager = "apt" | "dnf" | "yum" | "zypper" | "pacman";
 
-export interface OsInfo {
+/** The guest's OS: its distribution ({@link DistroInfo}) and what preparation needs to know of it. */
+export interface OsInfo extends DistroInfo {
   /** Always `linux` for what this package can prepare. */
   type: "linux";
-  /** `debian`, `ubuntu`, `centos`, …, or `unknown`. */
-  distro: string;
-  family: DistroFamily;
-  version: string;
-  major: number;
-  minor: number;
-  /** The product name. */
-  description: string;
   hostname?: string;
   /** The newest kernel with a /boot/config-* file. */
   kernel?: string;

@@ -86,6 +86,18 @@ describe("the service application", () => {
     rmSync(web, { recursive: true, force: true });
   });
 
+  /** Creates a build as user A and plays its agent as far as fetching the manifest. */
+  async function buildWithAgent(name: string) {
+    const created = await call(`${h.api}/builds`, {
+      method: "POST",
+      token: USER_A.token,
+      body: { build: { name, src: "http://x/y" } },
+    });
+    const id = created.body.build.id as number;
+    const agent = await actAsAgent(h.cloud, id, h.api);
+    return { id, agent, nonce: agent.manifestUrl.split("/").pop()! };
+  }
+
   it("serves the UI with an SPA fallback and immutable hashed assets", async () => {
     const root = await fetch(`${h.service.url}/`);
     assert.equal(root.status, 200);
@@ -232,14 +244,7 @@ describe("the service application", () => {
   });
 
   it("keeps user tokens, nonces and agent tokens out of the database in the clear", async () => {
-    const created = await call(`${h.api}/builds`, {
-      method: "POST",
-      token: USER_A.token,
-      body: { build: { name: "at rest", src: "http://x/y" } },
-    });
-    const id = created.body.build.id as number;
-    const agent = await actAsAgent(h.cloud, id, h.api);
-    const nonce = agent.manifestUrl.split("/").pop()!;
+    const { id, agent, nonce } = await buildWithAgent("at rest");
     const files = readdirSync(join(h.dataDir, "service")).filter((f) => f.startsWith("icaas.sqlite"));
     assert.ok(files.length > 0);
     const bytes = Buffer.concat(files.map((f) => readFileSync(join(h.dataDir, "service", f))));
@@ -251,14 +256,7 @@ describe("the service application", () => {
   });
 
   it("logs requests and jobs without tokens, nonces or agent tokens", async () => {
-    const created = await call(`${h.api}/builds`, {
-      method: "POST",
-      token: USER_A.token,
-      body: { build: { name: "logged", src: "http://x/y" } },
-    });
-    const id = created.body.build.id as number;
-    const agent = await actAsAgent(h.cloud, id, h.api);
-    const nonce = agent.manifestUrl.split("/").pop()!;
+    const { id, agent, nonce } = await buildWithAgent("logged");
     await agent.report({ status: "COMPLETED" });
     await vmDeleted(h.cloud, id, h.api);
     await call(`${h.api}/builds`, { token: "some-wrong-token-value" });

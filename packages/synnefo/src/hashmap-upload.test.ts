@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, openSync, writeSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -200,10 +200,35 @@ describe("hashmap upload against devcloud", () => {
   });
 });
 
-test("an ETag that differs from the local Merkle hash is a hashMismatch error", async () => {
-  // A stand-in Pithos that stores nothing and answers the final PUT with a wrong ETag.
+/**
+ * Runs `fn` with a client of a stand-in Pithos that answers every request with `answer`, and a
+ * one-block file to upload.
+ */
+async function withStandIn(
+  answer: (req: IncomingMessage, res: ServerResponse) => void,
+  fn: (client: PithosClient, path: string) => Promise<void>,
+): Promise<void> {
   const server = createServer((req, res) => {
     req.resume();
+    answer(req, res);
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const dir = await mkdtemp(join(tmpdir(), "icaas-stand-in-"));
+  try {
+    const path = join(dir, "f.img");
+    await makeDisk(path, 1);
+    const { port } = server.address() as AddressInfo;
+    await fn(new PithosClient({ storageUrl: `http://127.0.0.1:${port}/v1`, account: "a", token: "t" }), path);
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("an ETag that differs from the local Merkle hash is a hashMismatch error", async () => {
+  // A stand-in Pithos that stores nothing and answers the final PUT with a wrong ETag.
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === "HEAD" && req.url?.endsWith("/c")) {
       res.writeHead(204, { "x-container-block-size": "4194304", "x-container-block-hash": "sha256" });
     } else if (req.method === "PUT") {
@@ -211,46 +236,25 @@ test("an ETag that differs from the local Merkle hash is a hashMismatch error", 
     } else {
       res.writeHead(200, { "x-object-hash": "0".repeat(64), "content-length": 0 });
     }
-    res.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const dir = await mkdtemp(join(tmpdir(), "icaas-mismatch-"));
-  try {
-    const path = join(dir, "f.img");
-    await makeDisk(path, 1);
-    const { port } = server.address() as AddressInfo;
-    const client = new PithosClient({ storageUrl: `http://127.0.0.1:${port}/v1`, account: "a", token: "t" });
-    await assert.rejects(
+  };
+  await withStandIn(answer, (client, path) =>
+    assert.rejects(
       client.uploadFile("c", "o", path),
       (e: unknown) => e instanceof SynnefoError && e.code === "hashMismatch",
-    );
-  } finally {
-    server.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+    ),
+  );
 });
 
 test("a container block size too large to allocate is refused as unsupportedBlockHash", async () => {
   // A stand-in Pithos whose container claims 1 TiB blocks: the client must not try to allocate them.
-  const server = createServer((req, res) => {
-    req.resume();
+  const answer = (_req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(204, { "x-container-block-size": String(2 ** 40), "x-container-block-hash": "sha256" });
-    res.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const dir = await mkdtemp(join(tmpdir(), "icaas-blocksize-"));
-  try {
-    const path = join(dir, "f.img");
-    await makeDisk(path, 1);
-    const { port } = server.address() as AddressInfo;
-    const client = new PithosClient({ storageUrl: `http://127.0.0.1:${port}/v1`, account: "a", token: "t" });
-    await assert.rejects(
+  };
+  await withStandIn(answer, (client, path) =>
+    assert.rejects(
       client.uploadFile("c", "o", path),
       (e: unknown) =>
         e instanceof SynnefoError && e.code === "unsupportedBlockHash" && /block size/.test(e.message),
-    );
-  } finally {
-    server.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+    ),
+  );
 });

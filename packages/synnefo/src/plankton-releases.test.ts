@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import {
-  DEMO_TOKEN,
-  DEMO_USER_UUID,
-  type Devcloud,
-  defaultConfig,
-  SYNNEFO_RELEASES,
-  startDevcloud,
-} from "@icaas/devcloud";
+import { DEMO_TOKEN, DEMO_USER_UUID, type Devcloud, defaultConfig, SYNNEFO_RELEASES } from "@icaas/devcloud";
+import { startTempDevcloud } from "@icaas/devcloud/testing";
 import { type Connection, connect } from "./connect.ts";
 import { parseLocation, pithosLocation } from "./plankton-headers.ts";
 
@@ -18,19 +9,18 @@ import { parseLocation, pithosLocation } from "./plankton-headers.ts";
 // list routes (`images/` up to 0.19), the list's shape, the image endpoint with or without its version.
 for (const release of SYNNEFO_RELEASES) {
   describe(`PlanktonClient against Synnefo ${release}`, () => {
-    let dir: string;
     let cloud: Devcloud;
     let me: Connection;
 
     before(async () => {
-      dir = await mkdtemp(join(tmpdir(), `icaas-plankton-${release}-`));
-      cloud = await startDevcloud({ dataDir: dir, config: { ...defaultConfig(), synnefo: release } });
+      cloud = await startTempDevcloud(`icaas-plankton-${release}-`, {
+        config: { ...defaultConfig(), synnefo: release },
+      });
       me = await connect({ authUrl: cloud.authUrl, token: DEMO_TOKEN, retries: 0 });
       await me.pithos.createContainer("images");
     });
     after(async () => {
       await cloud.close();
-      await rm(dir, { recursive: true, force: true });
     });
 
     it("finds the image endpoint in the catalog, registers, lists (short and detail) and reads an image", async () => {

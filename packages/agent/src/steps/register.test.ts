@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { DEMO_TOKEN, type Devcloud, startDevcloud } from "@icaas/devcloud";
+import { DEMO_TOKEN, type Devcloud } from "@icaas/devcloud";
+import { startTempDevcloud } from "@icaas/devcloud/testing";
 import { type Connection, connect, parseLocation } from "@icaas/synnefo";
 import { AgentLog } from "../log.ts";
 import type { Manifest } from "../manifest.ts";
@@ -12,19 +10,16 @@ import type { BuildContext, BuildState } from "./step.ts";
 
 // The register step against the strictest Synnefo the devcloud plays (0.16, its default).
 describe("register step against Synnefo 0.16", () => {
-  let dir: string;
   let cloud: Devcloud;
   let me: Connection;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "icaas-register-"));
-    cloud = await startDevcloud({ dataDir: dir });
+    cloud = await startTempDevcloud("icaas-register-");
     me = await connect({ authUrl: cloud.authUrl, token: DEMO_TOKEN, retries: 0 });
     await me.pithos.createContainer("images");
   });
   after(async () => {
     await cloud.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   async function register(object: string, metadata: Record<string, string>) {

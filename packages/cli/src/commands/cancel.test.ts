@@ -1,31 +1,21 @@
 /** Tests of `icaas cancel` on a build whose agent is downloading: CANCELED, VM gone, waiting exits 1. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { vmDeleted } from "@icaas/service/testing";
-import { IcaasClient } from "../client.ts";
 import { ApiError, BuildFailedError, describeError, EXIT } from "../errors.ts";
 import { captureIo } from "../io.ts";
-import { type Stack, startStack } from "../testing/stack.ts";
+import { suiteStack } from "../testing/suite-stack.ts";
 import { cancel } from "./cancel.ts";
 import { wait } from "./wait.ts";
 
 describe("icaas cancel", () => {
-  let stack: Stack;
-  let client: IcaasClient;
-
-  before(async () => {
-    stack = await startStack({ agent: true });
-    client = new IcaasClient({ api: `${stack.url}/icaas`, token: stack.token });
-  });
-  after(async () => {
-    await stack?.close();
-  });
+  const stack = suiteStack({ agent: true });
 
   it("cancels a downloading build: CANCELED, its VM destroyed, wait exits 1; a second cancel is refused", async () => {
-    const { build } = await client.createBuild({ name: "to cancel", src: stack.slowUrl });
+    const { build } = await stack.client.createBuild({ name: "to cancel", src: stack.slowUrl });
     for (let i = 0; ; i++) {
-      const b = await client.getBuild(build.id);
+      const b = await stack.client.getBuild(build.id);
       if (b.steps.some((s) => s.name === "download" && s.state === "running")) break;
       assert.ok(i < 200, `the download never started: ${JSON.stringify(b.status_details)}`);
       await sleep(50);
@@ -33,7 +23,7 @@ describe("icaas cancel", () => {
     const cap = captureIo();
     await cancel({ ...stack.auth, io: cap.io, id: String(build.id) });
     assert.equal(cap.stdout(), `build ${build.id} canceled\n`);
-    const after = await client.getBuild(build.id);
+    const after = await stack.client.getBuild(build.id);
     assert.equal(after.status, "CANCELED");
     assert.equal(after.status_details.details, "Canceled by the user");
     const vm = await vmDeleted(stack.harness.cloud, build.id, stack.harness.service.endpoint);

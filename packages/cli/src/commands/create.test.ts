@@ -84,37 +84,23 @@ describe("icaas create", () => {
   });
 
   it("prints the new build, and a repeated --idempotency-key gives the same build", async () => {
-    const key = `cli-test-${Date.now()}`;
-    const first = captureIo();
-    const a = await create({
+    const once = {
       ...stack.auth,
-      io: first.io,
       name: "once",
       src: `${stack.src.url}/none.img`,
-      idempotencyKey: key,
-    });
+      idempotencyKey: `cli-test-${Date.now()}`,
+    };
+    const first = captureIo();
+    const a = await create({ ...once, io: first.io });
     assert.equal(a.status, "CREATING");
     assert.equal(first.stdout(), `build ${a.id} created: once (CREATING)\n`);
     assert.equal(first.stderr(), `follow it with: icaas wait ${a.id}\n`);
     const again = captureIo();
-    const b = await create({
-      ...stack.auth,
-      io: again.io,
-      name: "once",
-      src: `${stack.src.url}/none.img`,
-      idempotencyKey: key,
-      json: true,
-    });
+    const b = await create({ ...once, io: again.io, json: true });
     assert.equal(b.id, a.id);
     assert.equal(JSON.parse(again.stdout()).id, a.id, "--json prints the build");
     const plain = captureIo();
-    await create({
-      ...stack.auth,
-      io: plain.io,
-      name: "once",
-      src: `${stack.src.url}/none.img`,
-      idempotencyKey: key,
-    });
+    await create({ ...once, io: plain.io });
     assert.equal(plain.stdout(), `build ${a.id} already created (same idempotency key): once (CREATING)\n`);
   });
 

@@ -1,30 +1,21 @@
 /** Tests of `icaas delete`: the build disappears (show exits 4), its VM is destroyed. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { vmDeleted } from "@icaas/service/testing";
-import { IcaasClient } from "../client.ts";
 import { ApiError, describeError, EXIT } from "../errors.ts";
 import { captureIo } from "../io.ts";
-import { runCli, type Stack, startStack } from "../testing/stack.ts";
+import { runCli } from "../testing/stack.ts";
+import { suiteStack } from "../testing/suite-stack.ts";
 import { deleteBuild } from "./delete.ts";
 import { list } from "./list.ts";
 import { show } from "./show.ts";
 
 describe("icaas delete", () => {
-  let stack: Stack;
-  let client: IcaasClient;
-
-  before(async () => {
-    stack = await startStack();
-    client = new IcaasClient({ api: `${stack.url}/icaas`, token: stack.token });
-  });
-  after(async () => {
-    await stack?.close();
-  });
+  const stack = suiteStack();
 
   it("deletes a running build: gone from show (exit 4) and list, its VM destroyed", async () => {
-    const { build } = await client.createBuild({ name: "to delete", src: `${stack.src.url}/x.img` });
-    const keep = await client.createBuild({ name: "to keep", src: `${stack.src.url}/y.img` });
+    const { build } = await stack.client.createBuild({ name: "to delete", src: `${stack.src.url}/x.img` });
+    const keep = await stack.client.createBuild({ name: "to keep", src: `${stack.src.url}/y.img` });
     const cap = captureIo();
     await deleteBuild({ ...stack.auth, io: cap.io, id: build.id });
     assert.equal(cap.stdout(), `build ${build.id} deleted (objects it put in Pithos are kept)\n`);

@@ -1,24 +1,14 @@
 /** Tests of `icaas log` with the real agent: following a build prints its log once, in order, as it grows. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { USER_A } from "@icaas/service/testing";
-import { IcaasClient } from "../client.ts";
 import { BuildFailedError, EXIT } from "../errors.ts";
 import { captureIo } from "../io.ts";
-import { type Stack, startStack } from "../testing/stack.ts";
+import { suiteStack } from "../testing/suite-stack.ts";
 import { log } from "./log.ts";
 
 describe("icaas log", () => {
-  let stack: Stack;
-  let client: IcaasClient;
-
-  before(async () => {
-    stack = await startStack({ agent: true });
-    client = new IcaasClient({ api: `${stack.url}/icaas`, token: stack.token });
-  });
-  after(async () => {
-    await stack?.close();
-  });
+  const stack = suiteStack({ agent: true });
 
   /** The whole log the agent uploaded to Pithos (devcloud), as lines. */
   async function pithosLog(container: string, object: string): Promise<string[]> {
@@ -29,7 +19,7 @@ describe("icaas log", () => {
   }
 
   it("--follow prints every line of a build once and in order, then ends with it", async () => {
-    const { build } = await client.createBuild({ name: "followed", src: stack.diskUrl });
+    const { build } = await stack.client.createBuild({ name: "followed", src: stack.diskUrl });
     const cap = captureIo();
     const ended = await log({ ...stack.auth, io: cap.io, id: build.id, follow: true, intervalMs: 50 });
     assert.equal(ended.status, "COMPLETED");
@@ -65,7 +55,7 @@ describe("icaas log", () => {
   });
 
   it("--follow on a failed build prints its last lines and exits 1", async () => {
-    const { build } = await client.createBuild({ name: "fails", src: `${stack.src.url}/gone.img` });
+    const { build } = await stack.client.createBuild({ name: "fails", src: `${stack.src.url}/gone.img` });
     const cap = captureIo();
     const error = await log({ ...stack.auth, io: cap.io, id: build.id, follow: true, intervalMs: 50 }).catch(
       (e: unknown) => e,

@@ -2,12 +2,12 @@
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { IcaasClient } from "../client.ts";
 import { BuildFailedError, CliError, describeError, EXIT, exitCodeOf } from "../errors.ts";
 import { captureIo } from "../io.ts";
-import { runCli, type Stack, startStack } from "../testing/stack.ts";
+import { runCli } from "../testing/stack.ts";
+import { suiteStack } from "../testing/suite-stack.ts";
 import { wait } from "./wait.ts";
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -39,20 +39,14 @@ async function flakyFront(target: string, failures: number): Promise<{ url: stri
 }
 
 describe("icaas wait", () => {
-  let stack: Stack;
-  let client: IcaasClient;
+  const stack = suiteStack({ agent: true });
   let failedId: number;
 
-  before(async () => {
-    stack = await startStack({ agent: true });
-    client = new IcaasClient({ api: `${stack.url}/icaas`, token: stack.token });
-  });
-  after(async () => {
-    await stack?.close();
-  });
-
   it("exits 1 for a failed build, printing the error code, message and hint", async () => {
-    const { build } = await client.createBuild({ name: "missing source", src: `${stack.src.url}/nope.img` });
+    const { build } = await stack.client.createBuild({
+      name: "missing source",
+      src: `${stack.src.url}/nope.img`,
+    });
     failedId = build.id;
     const cap = captureIo();
     const error = await rejection(
@@ -71,11 +65,11 @@ describe("icaas wait", () => {
   });
 
   it("shows step, percent and bytes while downloading, and exits 5 at --timeout with the build still running", async () => {
-    const { build } = await client.createBuild({ name: "slow", src: stack.slowUrl });
+    const { build } = await stack.client.createBuild({ name: "slow", src: stack.slowUrl });
     try {
       // The agent starts in a second or several on a busy machine; the 3 s begin once bytes flow.
       for (let i = 0; ; i++) {
-        const b = await client.getBuild(build.id);
+        const b = await stack.client.getBuild(build.id);
         if (b.steps.some((step) => step.name === "download" && (step.bytes_done ?? 0) > 0)) break;
         assert.ok(i < 600, "the download never started");
         await sleep(50);
@@ -107,9 +101,13 @@ describe("icaas wait", () => {
       const mib = downloading.map((l) => Number(/download (\S+) MiB/.exec(l)?.[1]));
       assert.ok(mib.at(-1)! > mib[0]!, `the bytes grow: ${mib.join(" ")}`);
       assert.equal(cap.stdout(), "");
-      assert.equal((await client.getBuild(build.id)).status, "CREATING", "waiting never touches the build");
+      assert.equal(
+        (await stack.client.getBuild(build.id)).status,
+        "CREATING",
+        "waiting never touches the build",
+      );
     } finally {
-      await client.deleteBuild(build.id);
+      await stack.client.deleteBuild(build.id);
     }
   });
 

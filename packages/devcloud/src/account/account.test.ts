@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CycladesClient, PithosClient } from "@icaas/synnefo";
 import { AGENT_IMAGE_ID, type DevcloudConfig, defaultConfig } from "../config.ts";
-import { type Devcloud, startDevcloud } from "../server.ts";
+import type { Devcloud } from "../server.ts";
+import { startTempDevcloud } from "../testing.ts";
 import { UNLIMITED } from "./quotas.ts";
 
 const USER = {
@@ -16,10 +14,8 @@ const USER = {
 const PROJECT = "bbbbbbbb-0000-4000-8000-000000000002";
 
 let cloud: Devcloud;
-let dir: string;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "devcloud-account-"));
   const config: DevcloudConfig = {
     ...defaultConfig(),
     users: [
@@ -32,12 +28,11 @@ before(async () => {
     ],
     bootSeconds: 0.05,
   };
-  cloud = await startDevcloud({ dataDir: dir, config });
+  cloud = await startTempDevcloud("devcloud-account-", { config });
 });
 
 after(async () => {
   await cloud.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function get(path: string, token?: string) {

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CycladesClient, isServerDeletedError, personalityFile, SynnefoError } from "@icaas/synnefo";
 import { AGENT_IMAGE_ID, DEMO_TOKEN, DEMO_USER_UUID, type DevcloudConfig, defaultConfig } from "../config.ts";
-import { type Devcloud, startDevcloud } from "../server.ts";
+import type { Devcloud } from "../server.ts";
+import { startTempDevcloud } from "../testing.ts";
 
 const OTHER = {
   uuid: "22222222-3333-4444-5555-666666666666",
@@ -22,10 +20,8 @@ const CPU_LIMITED = {
 const NET = "net-1";
 
 let cloud: Devcloud;
-let dir: string;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "devcloud-servers-"));
   const base = defaultConfig();
   const config: DevcloudConfig = {
     ...base,
@@ -45,12 +41,11 @@ before(async () => {
     // more request on a loaded 2-core machine, where 0.1 s did not (they then saw it ACTIVE).
     bootSeconds: 0.5,
   };
-  cloud = await startDevcloud({ dataDir: dir, config });
+  cloud = await startTempDevcloud("devcloud-servers-", { config });
 });
 
 after(async () => {
   await cloud.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 const compute = (token = DEMO_TOKEN) =>

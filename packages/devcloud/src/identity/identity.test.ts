@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AstakosClient, SynnefoError } from "@icaas/synnefo";
 import { DEMO_TOKEN, DEMO_USER_UUID, type DevcloudConfig, defaultConfig } from "../config.ts";
-import { type Devcloud, startDevcloud } from "../server.ts";
+import type { Devcloud } from "../server.ts";
+import { startTempDevcloud } from "../testing.ts";
 
 const OTHER = {
   uuid: "11111111-2222-3333-4444-555555555555",
@@ -15,10 +13,8 @@ const OTHER = {
 const PROJECT = "99999999-8888-7777-6666-555555555555";
 
 let cloud: Devcloud;
-let dir: string;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "devcloud-identity-"));
   const base = defaultConfig();
   const config: DevcloudConfig = {
     ...base,
@@ -42,12 +38,11 @@ before(async () => {
       { uuid: "u-terms", name: "t@example.org", token: "tok-terms", signedTerms: false },
     ],
   };
-  cloud = await startDevcloud({ dataDir: dir, config });
+  cloud = await startTempDevcloud("devcloud-identity-", { config });
 });
 
 after(async () => {
   await cloud.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function tokens(body: string | undefined, headers: Record<string, string> = {}) {

@@ -1,34 +1,18 @@
 /** @module object-store-port — what Plankton needs of the object-store module (Pithos' backend calls). */
 import type { DevcloudContext, ServiceModule } from "../context.ts";
+import type { ObjectStoreModule, StoredObject } from "../object-store/index.ts";
 
-/** An object as the object-store module describes it. */
-export interface StoredObjectView {
-  account: string;
-  container: string;
-  name: string;
-  uuid: string;
-  bytes: number;
-  /** Merkle hash. */
-  hash: string;
-  sharing: { read: string[]; write: string[] };
-  /** ms since the epoch (the version timestamp). */
-  modified: number;
-  publicUrl?: string;
-}
+/** An object as the object-store module describes it: the fields Plankton reads. */
+export type StoredObjectView = Pick<
+  StoredObject,
+  "account" | "container" | "name" | "uuid" | "bytes" | "hash" | "sharing" | "modified" | "publicUrl"
+>;
 
 /** The calls of the contract's `ObjectStoreModule` that Plankton uses. */
-export interface ObjectStorePort {
-  findObject(account: string, container: string, name: string): StoredObjectView | undefined;
-  findObjectByUuid(uuid: string): StoredObjectView | undefined;
-  getDomainMeta(uuid: string, domain: string): Record<string, string> | undefined;
-  setDomainMeta(
-    uuid: string,
-    domain: string,
-    meta: Record<string, string>,
-    options: { replace: boolean },
-  ): void | Promise<void>;
-  setReadSharing(uuid: string, users: string[]): void | Promise<void>;
-}
+export type ObjectStorePort = Pick<
+  ObjectStoreModule,
+  "findObject" | "findObjectByUuid" | "getDomainMeta" | "setDomainMeta" | "setReadSharing"
+>;
 
 /** The object-store module, looked up when first needed (modules are built before they start). */
 export function objectStore(ctx: DevcloudContext): ObjectStorePort {

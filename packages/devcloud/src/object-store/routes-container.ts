@@ -2,7 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import { badRequest } from "../fault.ts";
 import { sendEmpty, sendJson, sendText } from "../http-util.ts";
-import type { Router } from "../router.ts";
+import type { RouteContext, Router } from "../router.ts";
 import { authenticate, checkNames, isoTime, serialization } from "./access.ts";
 import { bodyBlocks } from "./body-blocks.ts";
 import { formatHeaderKey, header, httpDate, metaFromRequest } from "./headers.ts";
@@ -10,12 +10,22 @@ import { listObjects } from "./listing.ts";
 import type { Container, ContainerPolicy, ObjectRecord } from "./object-index.ts";
 import type { PithosStore } from "./store.ts";
 
+/** The container a request names, once its user is known to own the account (401/403 otherwise). */
+function ownContainer(
+  store: PithosStore,
+  { req, url, params }: RouteContext,
+): { account: string; container: string } {
+  const user = authenticate(store, req, url);
+  const { account, container } = params as { account: string; container: string };
+  checkNames(container);
+  store.requireOwner(user, account);
+  return { account, container };
+}
+
 export function addContainerRoutes(router: Router, store: PithosStore): void {
-  router.add("PUT", "/:account/:container", async ({ req, res, url, params }) => {
-    const user = authenticate(store, req, url);
-    const { account, container } = params as { account: string; container: string };
-    checkNames(container);
-    store.requireOwner(user, account);
+  router.add("PUT", "/:account/:container", async (ctx) => {
+    const { req, res } = ctx;
+    const { account, container } = ownContainer(store, ctx);
     const policy = policyFromRequest(req);
     const meta = metaFromRequest(req, "X-Container-Meta-");
     req.resume();
@@ -23,20 +33,14 @@ export function addContainerRoutes(router: Router, store: PithosStore): void {
     sendEmpty(res, created ? 201 : 202);
   });
 
-  router.add("HEAD", "/:account/:container", ({ req, res, url, params }) => {
-    const user = authenticate(store, req, url);
-    const { account, container } = params as { account: string; container: string };
-    checkNames(container);
-    store.requireOwner(user, account);
-    sendEmpty(res, 204, containerHeaders(store, account, store.container(account, container)));
+  router.add("HEAD", "/:account/:container", (ctx) => {
+    const { account, container } = ownContainer(store, ctx);
+    sendEmpty(ctx.res, 204, containerHeaders(store, account, store.container(account, container)));
   });
 
   router.add("GET", "/:account/:container", (ctx) => {
-    const { req, res, url, params, query } = ctx;
-    const user = authenticate(store, req, url);
-    const { account, container } = params as { account: string; container: string };
-    checkNames(container);
-    store.requireOwner(user, account);
+    const { res, query } = ctx;
+    const { account, container } = ownContainer(store, ctx);
     const c = store.container(account, container);
     const headers = containerHeaders(store, account, c);
     const entries = listObjects(c, {
@@ -64,11 +68,9 @@ export function addContainerRoutes(router: Router, store: PithosStore): void {
       );
   });
 
-  router.add("POST", "/:account/:container", async ({ req, res, url, params, query }) => {
-    const user = authenticate(store, req, url);
-    const { account, container } = params as { account: string; container: string };
-    checkNames(container);
-    store.requireOwner(user, account);
+  router.add("POST", "/:account/:container", async (ctx) => {
+    const { req, res, query } = ctx;
+    const { account, container } = ownContainer(store, ctx);
     const policy = policyFromRequest(req);
     const meta = metaFromRequest(req, "X-Container-Meta-");
     const replace = !query.has("update");
@@ -84,11 +86,9 @@ export function addContainerRoutes(router: Router, store: PithosStore): void {
     sendJson(res, 202, hashes);
   });
 
-  router.add("DELETE", "/:account/:container", async ({ req, res, url, params }) => {
-    const user = authenticate(store, req, url);
-    const { account, container } = params as { account: string; container: string };
-    checkNames(container);
-    store.requireOwner(user, account);
+  router.add("DELETE", "/:account/:container", async (ctx) => {
+    const { req, res } = ctx;
+    const { account, container } = ownContainer(store, ctx);
     req.resume();
     await store.deleteContainer(account, container);
     sendEmpty(res, 204);

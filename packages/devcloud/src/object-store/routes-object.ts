@@ -1,15 +1,15 @@
 /** @module object-store/routes-object — objects: PUT (data or hashmap), HEAD, GET (ranges), POST, DELETE. */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { DevUser } from "../config.ts";
 import { badRequest, Fault, forbidden } from "../fault.ts";
 import { readBody, sendEmpty, sendJson } from "../http-util.ts";
 import type { RouteContext, Router } from "../router.ts";
 import { authenticate, checkNames, serialization } from "./access.ts";
 import { bodyBlocks } from "./body-blocks.ts";
-import { contentLength, header, parsePublic, parseRange, parseSharing, rangeOutside } from "./headers.ts";
+import { contentLength, header, parsePublic, parseRange, parseSharing } from "./headers.ts";
 import { disposition, type ObjectParams, objectHeaders, objectMeta } from "./object-headers.ts";
 import type { ObjectRecord } from "./object-index.ts";
-import { sendObjectBody } from "./object-reader.ts";
+import { sendObject } from "./object-reader.ts";
 import { updateData } from "./object-update.ts";
 import { checkMatch, notModified, parseEtags } from "./preconditions.ts";
 import { emptyToUndefined, mergeMeta, type PithosStore, publicToken, sizeMatches } from "./store.ts";
@@ -45,28 +45,7 @@ export function addObjectRoutes(router: Router, store: PithosStore): void {
     const size = record.bytes;
     const ranges = parseRange(header(req, "range"), size);
     headers["content-disposition"] = disposition(record, p.object, query.get("disposition-type"));
-    if (!ranges) {
-      res.writeHead(200, headers);
-      await sendObjectBody(res, store.blocks, hashes, size, [[0, size]], "");
-      return;
-    }
-    if (ranges.some((r) => rangeOutside(r, size))) {
-      throw new Fault(416, "rangeNotSatisfiable", "Requested range exceeds object limits");
-    }
-    if (ranges.length === 1) {
-      const [offset, length] = ranges[0]!;
-      res.writeHead(206, {
-        ...headers,
-        "content-length": length,
-        "content-range": `bytes ${offset}-${offset + length - 1}/${size}`,
-      });
-      await sendObjectBody(res, store.blocks, hashes, size, ranges, "");
-      return;
-    }
-    const boundary = randomUUID().replace(/-/g, "");
-    const { "content-length": _length, ...rest } = headers;
-    res.writeHead(206, { ...rest, "content-type": `multipart/byteranges; boundary=${boundary}` });
-    await sendObjectBody(res, store.blocks, hashes, size, ranges, boundary);
+    await sendObject(res, store.blocks, hashes, size, headers, ranges, true);
   });
 
   router.add("PUT", path, async ({ req, res, url, params, query }) => {

@@ -1,9 +1,9 @@
 /** @module object-store/routes-public — published objects at `/object-store/public/<token>`, no token needed. */
-import { Fault, itemNotFound } from "../fault.ts";
+import { itemNotFound } from "../fault.ts";
 import { Router } from "../router.ts";
-import { header, parseRange, rangeOutside } from "./headers.ts";
+import { header, parseRange } from "./headers.ts";
 import { disposition, objectHeaders } from "./object-headers.ts";
-import { sendObjectBody } from "./object-reader.ts";
+import { sendObject } from "./object-reader.ts";
 import type { PithosStore } from "./store.ts";
 
 /** GET and HEAD of published objects, with only the basic headers (Pithos' restricted headers). */
@@ -29,22 +29,7 @@ export function publicRouter(store: PithosStore): Router {
     const hashes = await store.index.hashmap(record);
     const size = record.bytes;
     const ranges = parseRange(header(req, "range"), size);
-    if (ranges?.some((r) => rangeOutside(r, size))) {
-      throw new Fault(416, "rangeNotSatisfiable", "Requested range exceeds object limits");
-    }
-    if (ranges && ranges.length === 1) {
-      const [offset, length] = ranges[0]!;
-      res.writeHead(206, {
-        ...headers,
-        "content-length": length,
-        "content-range": `bytes ${offset}-${offset + length - 1}/${size}`,
-      });
-      await sendObjectBody(res, store.blocks, hashes, size, ranges, "");
-      return;
-    }
-    // Several ranges on a public URL are served whole (a simplification; the API route has multipart).
-    res.writeHead(200, headers);
-    await sendObjectBody(res, store.blocks, hashes, size, [[0, size]], "");
+    await sendObject(res, store.blocks, hashes, size, headers, ranges, false);
   });
   return router;
 }

@@ -32,16 +32,29 @@ export async function buildFamilyDisk(
   try {
     const rootUuid = randomUUID();
     const root = join(work, "root");
-    if (family === "rhel-lvm") {
+    if (family !== "suse") {
       const bootUuid = randomUUID();
-      const trees = rhelTree({ rootUuid, bootUuid, marker, lvm: true });
+      const boot = join(work, "boot");
+      const trees = rhelTree({ rootUuid, bootUuid, marker, lvm: family === "rhel-lvm" });
       await writeTree(root, trees.root);
-      await writeTree(join(work, "boot"), trees.boot);
+      await writeTree(boot, trees.boot);
+      if (family === "rhel") {
+        const disk = await buildDisk(path, {
+          label: "dos",
+          sizeMiB: 420,
+          partitions: [
+            { sizeMiB: 320, fs: "xfs", tree: root, uuid: rootUuid, bootable: true },
+            { sizeMiB: 64, fs: "xfs", tree: boot, uuid: bootUuid },
+            { sizeMiB: 16, fs: "swap" },
+          ],
+        });
+        return { ...disk, rootUuid, bootUuid };
+      }
       const disk = await buildDisk(path, {
         label: "dos",
         sizeMiB: 420,
         partitions: [
-          { sizeMiB: 64, fs: "xfs", tree: join(work, "boot"), uuid: bootUuid, bootable: true },
+          { sizeMiB: 64, fs: "xfs", tree: boot, uuid: bootUuid, bootable: true },
           { sizeMiB: 341, fs: "none", type: "8e" },
         ],
       });
@@ -53,22 +66,6 @@ export async function buildFamilyDisk(
       const lv = lvRoot as { offset: number; bytes: number };
       await buildFilesystem(path, lv.offset, lv.bytes, { type: "xfs", tree: root, uuid: rootUuid });
       return { ...disk, rootUuid, bootUuid, rootVolume: lv };
-    }
-    if (family === "rhel") {
-      const bootUuid = randomUUID();
-      const trees = rhelTree({ rootUuid, bootUuid, marker });
-      await writeTree(root, trees.root);
-      await writeTree(join(work, "boot"), trees.boot);
-      const disk = await buildDisk(path, {
-        label: "dos",
-        sizeMiB: 420,
-        partitions: [
-          { sizeMiB: 320, fs: "xfs", tree: root, uuid: rootUuid, bootable: true },
-          { sizeMiB: 64, fs: "xfs", tree: join(work, "boot"), uuid: bootUuid },
-          { sizeMiB: 16, fs: "swap" },
-        ],
-      });
-      return { ...disk, rootUuid, bootUuid };
     }
     await writeTree(root, suseTree({ rootUuid, marker }));
     const snapshot = "@/.snapshots/1/snapshot";

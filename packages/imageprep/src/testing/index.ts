@@ -12,4 +12,4 @@ export { buildTestDisk, FIXTURES_DIR, type TestDisk, type TestDiskOptions } from
 export { fileContains, type GuestStat, guestCat, guestLs, guestStat } from "./guest.ts";
 export { type GuestTree, type TreeEntry, writeTree } from "./guest-tree.ts";
 export { checkFilesystem, leftovers, type ReadBackPartition, withReadOnlyMounts } from "./read-back.ts";
-export { verifyPreparedDebian } from "./verify-prepared.ts";
+export { assertNoSecretLeft, DEBIAN_FIXTURE_METADATA, verifyPreparedDebian } from "./verify-prepared.ts";

@@ -1,8 +1,9 @@
-/** @module testing/read-back — mounts partitions of an image read-only with plain losetup and mount, to check results independently of the code under test. */
+/** @module testing/read-back — mounts partitions of an image read-only with losetup and mount, to check results independently of the code under test (only the loop attach/detach is shared). */
 import { mkdtemp, readFile, rmdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { detachLoop } from "../guest-fs/mount/loop.ts";
+import { CleanupStack } from "../guest-fs/mount/cleanup.ts";
+import { attachLoop } from "../guest-fs/mount/loop.ts";
 import { runTool } from "../run-tool.ts";
 
 export interface ReadBackPartition {
@@ -19,37 +20,27 @@ export async function withReadOnlyMounts<T>(
   parts: ReadBackPartition[],
   fn: (dirs: string[]) => Promise<T>,
 ): Promise<T> {
-  const undo: Array<() => Promise<unknown>> = [];
+  const cleanup = new CleanupStack();
   try {
     const dirs: string[] = [];
     for (const p of parts) {
-      const dev = (
-        await runTool("losetup", [
-          "-f",
-          "--show",
-          "-r",
-          "-o",
-          String(p.offset),
-          "--sizelimit",
-          String(p.bytes),
-          image,
-        ])
-      ).stdout.trim();
-      undo.push(() => detachLoop(dev));
+      const dev = await attachLoop(cleanup, image, p.offset, p.bytes, true);
       const dir = await mkdtemp(join(tmpdir(), "icaas-readback-"));
-      undo.push(() => rmdir(dir));
+      cleanup.push(`remove ${dir}`, () => rmdir(dir));
       const opts = [
         "ro",
         p.type === "xfs" ? "norecovery,nouuid" : p.type === "btrfs" ? "rescue=nologreplay" : "noload",
       ];
       if (p.options) opts.push(p.options);
       await runTool("mount", ["-t", p.type, "-o", opts.join(","), dev, dir]);
-      undo.push(() => runTool("umount", [dir]));
+      cleanup.push(`unmount ${dir}`, async () => {
+        await runTool("umount", [dir]);
+      });
       dirs.push(dir);
     }
     return await fn(dirs);
   } finally {
-    for (const u of undo.reverse()) await u();
+    await cleanup.unwind();
   }
 }
 
@@ -73,24 +64,14 @@ export async function checkFilesystem(
   p: { offset: number; bytes: number },
   type: "xfs" | "btrfs",
 ): Promise<string> {
-  const dev = (
-    await runTool("losetup", [
-      "-f",
-      "--show",
-      "-r",
-      "-o",
-      String(p.offset),
-      "--sizelimit",
-      String(p.bytes),
-      image,
-    ])
-  ).stdout.trim();
+  const cleanup = new CleanupStack();
+  const dev = await attachLoop(cleanup, image, p.offset, p.bytes, true);
   try {
     const [tool, args] =
       type === "xfs" ? ["xfs_repair", ["-n", dev]] : ["btrfs", ["check", "--readonly", dev]];
     const r = await runTool(tool, args as string[], { okCodes: [0, 1] });
     return r.code === 0 ? "" : `${r.stdout}${r.stderr}`;
   } finally {
-    await detachLoop(dev);
+    await cleanup.unwind();
   }
 }

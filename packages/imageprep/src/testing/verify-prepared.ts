@@ -1,6 +1,6 @@
 /** @module testing/verify-prepared — asserts, with plain debugfs reads, that every default task did its work on the Debian 12 fixture. */
 import assert from "node:assert/strict";
-import { guestCat, guestLs, guestStat } from "./guest.ts";
+import { fileContains, guestCat, guestLs, guestStat } from "./guest.ts";
 
 async function must(image: string, offset: number, path: string): Promise<string> {
   const text = await guestCat(image, offset, path);
@@ -16,6 +16,26 @@ async function owner(
   const st = await guestStat(image, offset, path);
   return st ? [st.mode, st.uid, st.gid] : undefined;
 }
+
+/** Asserts that `marker`, planted in the fixture's secrets, occurs nowhere in the raw image. */
+export async function assertNoSecretLeft(image: string, marker: string): Promise<void> {
+  assert.equal(await fileContains(image, marker), false, "no secret survives anywhere in the raw image");
+}
+
+/** The metadata a prepared `debian12` fixture disk carries, whatever its root filesystem. */
+export const DEBIAN_FIXTURE_METADATA: Readonly<Record<string, string>> = {
+  OSFAMILY: "linux",
+  ROOT_PARTITION: "1",
+  OS: "debian",
+  OSVERSION: "12.11",
+  DESCRIPTION: "Debian GNU/Linux 12 (bookworm)",
+  SORTORDER: "7701211",
+  USERS: "root admin alice nopass",
+  KERNEL: "6.1.0-13-amd64",
+  PARTITION_TABLE: "msdos",
+  // PermitRootLogin no: root is not offered.
+  REMOTE_CONNECTION: "ssh:port=2222,user=admin ssh:port=2222,user=alice ssh:port=2222,user=nopass",
+};
 
 /**
  * Checks a prepared `debian12` fixture disk task by task (default task selection). `rootUuid` is the

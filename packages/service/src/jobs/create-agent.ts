@@ -7,6 +7,7 @@ import type { ServiceContext } from "../context.ts";
 import { SEAL } from "../context.ts";
 import type { JobRow } from "../db/schema.ts";
 import { type AgentVmSettings, agentServerRequest, vmName } from "./agent-vm.ts";
+import { describeCloudError } from "./cloud-error.ts";
 import type { JobOutcome } from "./runner.ts";
 
 export interface CreateAgentDeps {
@@ -20,11 +21,6 @@ export interface CreateAgentDeps {
 /** "Limit for resource 'Virtual Machine' exceeded …" → "Virtual Machine". */
 export function exhaustedResource(details: string | undefined): string | undefined {
   return details?.match(/resource '([^']+)'/i)?.[1];
-}
-
-function describe(error: unknown): string {
-  if (error instanceof SynnefoError) return `${error.status} ${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -88,7 +84,7 @@ export async function createAgent(job: JobRow, deps: CreateAgentDeps): Promise<J
               : "Cyclades refused to create the agent VM; check the service's agent image, flavor and networks.",
         },
       });
-      logger.warn({ build: build.id, error: describe(error) }, "agent VM creation refused");
+      logger.warn({ build: build.id, error: describeCloudError(error) }, "agent VM creation refused");
       return { kind: "done" };
     }
     return retryOrGiveUp(job, deps, error, "agent VM creation failed");
@@ -131,7 +127,7 @@ async function recordVm(
           reason: error instanceof SynnefoError ? String(error.status) : "error",
         });
         logger.error(
-          { build: buildId, vm: vmId, error: describe(error) },
+          { build: buildId, vm: vmId, error: describeCloudError(error) },
           "a duplicate agent VM could not be deleted",
         );
         return { kind: "done" };
@@ -147,14 +143,14 @@ async function retryOrGiveUp(
   error: unknown,
   what: string,
 ): Promise<JobOutcome> {
-  const message = `${what}: ${describe(error)}`;
+  const message = `${what}: ${describeCloudError(error)}`;
   if (job.attempts + 1 < deps.maxAttempts) return { kind: "retry", error: message };
   // The VM may exist (vm_state stays `creating`): the destroy job queued by endBuild searches for it.
   await endBuild(deps.ctx, job.build_id, "ERROR", "create_failed", {
     details: "ICaaS agent creation failed",
     error: {
       code: "agent_create_failed",
-      message: `Cyclades did not create the agent VM after ${deps.maxAttempts} attempts (${describe(error)})`,
+      message: `Cyclades did not create the agent VM after ${deps.maxAttempts} attempts (${describeCloudError(error)})`,
       step: "agent",
       hint: "The cloud may be down or overloaded; try again later.",
     },

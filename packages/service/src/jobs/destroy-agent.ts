@@ -5,6 +5,7 @@ import type { AgentCompute } from "../cloud/compute.ts";
 import type { ServiceContext } from "../context.ts";
 import { SEAL } from "../context.ts";
 import type { JobRow } from "../db/schema.ts";
+import { describeCloudError } from "./cloud-error.ts";
 import type { JobOutcome } from "./runner.ts";
 
 export interface DestroyAgentDeps {
@@ -13,11 +14,6 @@ export interface DestroyAgentDeps {
   logger: Logger;
   /** How long to wait for a create job that is running right now. */
   waitMs: number;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof SynnefoError) return `${error.status} ${error.code}: ${error.message}`;
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -62,7 +58,7 @@ export async function destroyAgent(job: JobRow, deps: DestroyAgentDeps): Promise
         ids = (await withTokens(tokens, (t) => compute.findByBuild(t, build.id))).map((s) => s.id);
       } catch (error) {
         ctx.metrics.vmDestroyFailures.inc({ reason: reason(error) });
-        return { kind: "retry", error: `searching for the agent VM failed: ${describe(error)}` };
+        return { kind: "retry", error: `searching for the agent VM failed: ${describeCloudError(error)}` };
       }
     } else {
       return { kind: "done" };
@@ -75,8 +71,8 @@ export async function destroyAgent(job: JobRow, deps: DestroyAgentDeps): Promise
     } catch (error) {
       if (isServerDeletedError(error) || (error instanceof SynnefoError && error.status === 404)) continue;
       ctx.metrics.vmDestroyFailures.inc({ reason: reason(error) });
-      logger.warn({ build: build.id, vm: id, error: describe(error) }, "agent VM deletion failed");
-      return { kind: "retry", error: `deleting VM ${id} failed: ${describe(error)}` };
+      logger.warn({ build: build.id, vm: id, error: describeCloudError(error) }, "agent VM deletion failed");
+      return { kind: "retry", error: `deleting VM ${id} failed: ${describeCloudError(error)}` };
     }
     ctx.metrics.vmDestroyed.inc();
     logger.info({ build: build.id, vm: id }, "agent VM destroyed");

@@ -1,5 +1,5 @@
 /** @module create-build — the form for a new build; checks it here, then shows the service's errors by field. */
-import { type FormEvent, useRef, useState } from "react";
+import { type FormEvent, type InputHTMLAttributes, useRef, useState } from "react";
 import { ApiError, type FormField as Field, newIdempotencyKey } from "../api.ts";
 import { useApp } from "../app-context.ts";
 import { navigate } from "../router.ts";
@@ -11,7 +11,7 @@ import {
   toNewBuild,
   validateForm,
 } from "../validate.ts";
-import { FormField } from "./form-field.tsx";
+import { FormField, type FormFieldProps } from "./form-field.tsx";
 import { Link } from "./link.tsx";
 import { Notice } from "./notice.tsx";
 import { PageHeading } from "./page-heading.tsx";
@@ -43,6 +43,27 @@ export function CreateBuild() {
     setForm((f) => ({ ...f, [key]: value }));
     if (key in errors) setErrors((e) => ({ ...e, [key]: undefined }));
   };
+
+  /** A one-line input bound to `key` of the form, its error shown by its field. */
+  const textInput = (
+    key: Exclude<Field, "description">,
+    field: Omit<FormFieldProps, "children" | "error">,
+    input: InputHTMLAttributes<HTMLInputElement> = {},
+  ) => (
+    <FormField {...field} error={errors[key]}>
+      {(a) => (
+        <input
+          {...a}
+          name={key}
+          type="text"
+          autoComplete="off"
+          {...input}
+          value={form[key]}
+          onChange={(e) => set(key, e.target.value)}
+        />
+      )}
+    </FormField>
+  );
 
   const focusFirstError = (found: FormErrors) => {
     const first = FIELD_ORDER.find((f) => found[f]);
@@ -102,44 +123,26 @@ export function CreateBuild() {
           </Notice>
         ) : null}
 
-        <FormField
-          label="Source URL"
-          required
-          error={errors.src}
-          help="http:// or https:// link to a disk image (raw, qcow2, vmdk, vdi, vhdx) or an archive (zip, tar, ova, gz, xz, zst)."
-        >
-          {(a) => (
-            <input
-              {...a}
-              name="src"
-              type="url"
-              inputMode="url"
-              autoComplete="off"
-              spellCheck={false}
-              placeholder="https://example.org/images/debian-12.qcow2"
-              value={form.src}
-              onChange={(e) => set("src", e.target.value)}
-            />
-          )}
-        </FormField>
+        {textInput(
+          "src",
+          {
+            label: "Source URL",
+            required: true,
+            help: "http:// or https:// link to a disk image (raw, qcow2, vmdk, vdi, vhdx) or an archive (zip, tar, ova, gz, xz, zst).",
+          },
+          {
+            type: "url",
+            inputMode: "url",
+            spellCheck: false,
+            placeholder: "https://example.org/images/debian-12.qcow2",
+          },
+        )}
 
-        <FormField
-          label="Name"
-          required
-          error={errors.name}
-          help="The image's name in the cloud's image list."
-        >
-          {(a) => (
-            <input
-              {...a}
-              name="name"
-              type="text"
-              autoComplete="off"
-              value={form.name}
-              onChange={(e) => set("name", e.target.value)}
-            />
-          )}
-        </FormField>
+        {textInput("name", {
+          label: "Name",
+          required: true,
+          help: "The image's name in the cloud's image list.",
+        })}
 
         <FormField
           label="Description"
@@ -186,77 +189,26 @@ export function CreateBuild() {
         >
           <summary>Advanced: storage and project</summary>
           <div className="advanced__grid">
-            <FormField label="Image container" error={errors.imageContainer} help="Default: images">
-              {(a) => (
-                <input
-                  {...a}
-                  name="imageContainer"
-                  type="text"
-                  autoComplete="off"
-                  placeholder="images"
-                  value={form.imageContainer}
-                  onChange={(e) => set("imageContainer", e.target.value)}
-                />
-              )}
-            </FormField>
-            <FormField
-              label="Image object name"
-              error={errors.imageObject}
-              help="Default: derived from the name"
-            >
-              {(a) => (
-                <input
-                  {...a}
-                  name="imageObject"
-                  type="text"
-                  autoComplete="off"
-                  value={form.imageObject}
-                  onChange={(e) => set("imageObject", e.target.value)}
-                />
-              )}
-            </FormField>
-            <FormField label="Log container" error={errors.logContainer} help="Default: icaas">
-              {(a) => (
-                <input
-                  {...a}
-                  name="logContainer"
-                  type="text"
-                  autoComplete="off"
-                  placeholder="icaas"
-                  value={form.logContainer}
-                  onChange={(e) => set("logContainer", e.target.value)}
-                />
-              )}
-            </FormField>
-            <FormField label="Log object name" error={errors.logObject} help="Default: derived from the name">
-              {(a) => (
-                <input
-                  {...a}
-                  name="logObject"
-                  type="text"
-                  autoComplete="off"
-                  value={form.logObject}
-                  onChange={(e) => set("logObject", e.target.value)}
-                />
-              )}
-            </FormField>
-            <FormField
-              label="Project"
-              error={errors.project}
-              help="The project that pays for the agent VM. Default: your own (system) project."
-            >
-              {(a) => (
-                <input
-                  {...a}
-                  name="project"
-                  type="text"
-                  autoComplete="off"
-                  spellCheck={false}
-                  value={form.project}
-                  onChange={(e) => set("project", e.target.value)}
-                />
-              )}
-            </FormField>
+            {textInput(
+              "imageContainer",
+              { label: "Image container", help: "Default: images" },
+              { placeholder: "images" },
+            )}
+            {textInput("imageObject", { label: "Image object name", help: "Default: derived from the name" })}
+            {textInput(
+              "logContainer",
+              { label: "Log container", help: "Default: icaas" },
+              { placeholder: "icaas" },
+            )}
+            {textInput("logObject", { label: "Log object name", help: "Default: derived from the name" })}
+            {textInput(
+              "project",
+              {
+                label: "Project",
+                help: "The project that pays for the agent VM. Default: your own (system) project.",
+              },
+              { spellCheck: false },
+            )}
           </div>
         </details>
 

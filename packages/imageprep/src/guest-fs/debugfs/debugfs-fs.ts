@@ -7,17 +7,15 @@ import { runTool } from "../../run-tool.ts";
 import {
   baseOf,
   type DirEntry,
+  type EntryType,
   type ExtStat,
   type GuestFs,
-  joinGuest,
-  normalizeGuestPath,
   type Ownership,
   parentOf,
-  resolveGuestPath,
   TYPE_BITS,
   typeOf,
-  type WalkEntry,
 } from "../contract.ts";
+import { ResolvingGuestFs } from "../resolving-fs.ts";
 
 /** `EXT4_INLINE_DATA_FL`: the file's data is in its inode. */
 const INLINE_DATA_FL = 0x10000000;
@@ -91,10 +89,8 @@ export async function withExtFs<T>(
   }
 }
 
-class DebugfsExtFs implements GuestFs {
+class DebugfsExtFs extends ResolvingGuestFs {
   readonly backend = "debugfs";
-  readonly image: string;
-  readonly offset: number;
   private tmp = "";
   private spec = "";
   private seq = 0;
@@ -105,11 +101,6 @@ class DebugfsExtFs implements GuestFs {
   private links = new Map<string, string>();
   /** The filesystem keeps small files inside their inodes (the `inline_data` feature). */
   private inlineData = false;
-
-  constructor(image: string, offset: number) {
-    this.image = image;
-    this.offset = offset;
-  }
 
   async init(): Promise<void> {
     this.tmp = await mkdtemp(join(tmpdir(), "icaas-extfs-"));
@@ -225,7 +216,7 @@ class DebugfsExtFs implements GuestFs {
     return entries?.find((e) => e.name === name);
   }
 
-  private async linkTarget(realPath: string): Promise<string> {
+  protected async linkTarget(realPath: string): Promise<string> {
     const cached = this.links.get(realPath);
     if (cached !== undefined) return cached;
     const { sections } = await this.run([`stat ${q(realPath)}`]);
@@ -246,18 +237,11 @@ class DebugfsExtFs implements GuestFs {
     return target;
   }
 
-  private resolve(path: string, followLast: boolean): Promise<{ path: string; exists: boolean }> {
-    return resolveGuestPath(
-      {
-        entryType: async (dir, name) => (await this.entry(dir, name))?.type,
-        linkTarget: (p) => this.linkTarget(p),
-      },
-      path,
-      followLast,
-    );
+  protected async entryType(dir: string, name: string): Promise<EntryType | undefined> {
+    return (await this.entry(dir, name))?.type;
   }
 
-  private async statReal(real: string): Promise<ExtStat | undefined> {
+  protected async statReal(real: string): Promise<ExtStat | undefined> {
     if (real === "/") return this.entry("/", ".");
     return this.entry(parentOf(real), baseOf(real));
   }
@@ -282,37 +266,6 @@ class DebugfsExtFs implements GuestFs {
   private hostFile(): string {
     this.seq += 1;
     return join(this.tmp, `f${this.seq}`);
-  }
-
-  async lstat(path: string): Promise<ExtStat | undefined> {
-    const r = await this.resolve(path, false);
-    return r.exists ? this.statReal(r.path) : undefined;
-  }
-
-  async stat(path: string): Promise<ExtStat | undefined> {
-    const r = await this.resolve(path, true);
-    return r.exists ? this.statReal(r.path) : undefined;
-  }
-
-  async isFile(path: string): Promise<boolean> {
-    return (await this.stat(path))?.type === "file";
-  }
-
-  async isDir(path: string): Promise<boolean> {
-    return (await this.stat(path))?.type === "dir";
-  }
-
-  async realpath(path: string): Promise<string | undefined> {
-    const r = await this.resolve(path, true);
-    return r.exists ? r.path : undefined;
-  }
-
-  async readlink(path: string): Promise<string> {
-    const r = await this.resolve(path, false);
-    const st = r.exists ? await this.statReal(r.path) : undefined;
-    if (st?.type !== "symlink")
-      throw new ImagePrepError("not_found", `${path} is not a symbolic link in the guest`);
-    return this.linkTarget(r.path);
   }
 
   async readFile(path: string): Promise<Buffer> {
@@ -358,44 +311,10 @@ class DebugfsExtFs implements GuestFs {
     return out;
   }
 
-  async list(dir: string): Promise<DirEntry[]> {
-    const r = await this.resolve(dir, true);
-    if (!r.exists) return [];
-    const [entries] = await this.listMany([r.path]);
-    return (entries ?? []).filter((e) => e.name !== "." && e.name !== "..");
-  }
-
-  async walk(dir: string, options: { maxDepth?: number } = {}): Promise<WalkEntry[]> {
-    const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
-    const r = await this.resolve(dir, true);
-    if (!r.exists) return [];
-    const out: WalkEntry[] = [];
-    let level = [r.path];
-    for (let depth = 1; level.length > 0 && depth <= maxDepth; depth++) {
-      const listings = await this.listMany(level);
-      const next: string[] = [];
-      listings.forEach((entries, i) => {
-        for (const e of entries ?? []) {
-          if (e.name === "." || e.name === "..") continue;
-          const path = joinGuest(level[i] as string, e.name);
-          out.push({ ...e, path });
-          if (e.type === "dir") next.push(path);
-        }
-      });
-      level = next;
-    }
-    return out;
-  }
-
-  /** Where a write to `path` lands: links followed, the parent required to exist. */
-  private async writeTarget(path: string): Promise<{ path: string; existing: ExtStat | undefined }> {
-    const r = await this.resolve(path, true);
-    if (r.exists) return { path: r.path, existing: await this.statReal(r.path) };
-    const parent = await this.resolve(parentOf(normalizeGuestPath(path)), true);
-    const pst = parent.exists ? await this.statReal(parent.path) : undefined;
-    if (pst?.type !== "dir")
-      throw new ImagePrepError("not_found", `the directory of ${path} does not exist in the guest`);
-    return { path: joinGuest(parent.path, baseOf(normalizeGuestPath(path))), existing: undefined };
+  protected async listReals(dirs: string[]): Promise<DirEntry[][]> {
+    return (await this.listMany(dirs)).map((entries) =>
+      (entries ?? []).filter((e) => e.name !== "." && e.name !== ".."),
+    );
   }
 
   private async xattrNames(real: string): Promise<string[]> {
@@ -410,13 +329,7 @@ class DebugfsExtFs implements GuestFs {
   }
 
   async writeFile(path: string, data: string | Buffer, ownership: Ownership = {}): Promise<void> {
-    const { path: real, existing } = await this.writeTarget(path);
-    if (existing && existing.type !== "file") {
-      throw new ImagePrepError(
-        "invalid_option",
-        `cannot write ${path}: it is a ${existing.type} in the guest`,
-      );
-    }
+    const { path: real, existing } = await this.fileWriteTarget(path);
     const mode = ownership.mode ?? existing?.mode ?? 0o644;
     const uid = ownership.uid ?? existing?.uid ?? 0;
     const gid = ownership.gid ?? existing?.gid ?? 0;
@@ -447,33 +360,20 @@ class DebugfsExtFs implements GuestFs {
     }
   }
 
-  async truncate(path: string): Promise<void> {
-    await this.truncateFiles([path]);
-  }
-
   async truncateFiles(paths: string[]): Promise<void> {
     const cmds: string[] = [];
     const touched: string[] = [];
     for (const path of paths) {
-      const r = await this.resolve(path, true);
-      const st = r.exists ? await this.statReal(r.path) : undefined;
-      if (st?.type !== "file")
-        throw new ImagePrepError("not_found", `${path} is not a regular file in the guest`);
-      if (st.size === 0 || touched.includes(r.path)) continue;
-      cmds.push(`punch ${q(r.path)} 0`, `sif ${q(r.path)} size 0`);
-      touched.push(r.path);
+      const { path: real, st } = await this.regularFile(path);
+      if (st.size === 0 || touched.includes(real)) continue;
+      cmds.push(`punch ${q(real)} 0`, `sif ${q(real)} size 0`);
+      touched.push(real);
     }
     if (cmds.length > 0) await this.run(cmds, touched);
   }
 
-  async remove(path: string): Promise<boolean> {
-    const r = await this.resolve(path, false);
-    const st = r.exists ? await this.statReal(r.path) : undefined;
-    if (!st) return false;
-    if (st.type === "dir")
-      throw new ImagePrepError("invalid_option", `${path} is a directory; use removeTrees`);
-    await this.run([...(await this.inlineScrub([r.path])), `rm ${q(r.path)}`], [r.path]);
-    return true;
+  protected async removeReal(real: string): Promise<void> {
+    await this.run([...(await this.inlineScrub([real])), `rm ${q(real)}`], [real]);
   }
 
   async removeTrees(paths: string[]): Promise<number> {
@@ -503,20 +403,7 @@ class DebugfsExtFs implements GuestFs {
     return count;
   }
 
-  async mkdir(path: string, ownership: Ownership & { parents?: boolean } = {}): Promise<void> {
-    const norm = normalizeGuestPath(path);
-    const r = await this.resolve(norm, true);
-    if (r.exists) {
-      if ((await this.statReal(r.path))?.type === "dir") return;
-      throw new ImagePrepError("invalid_option", `cannot create directory ${path}: a file is in the way`);
-    }
-    const parent = parentOf(norm);
-    if (!(await this.isDir(parent))) {
-      if (!ownership.parents)
-        throw new ImagePrepError("not_found", `the directory of ${path} does not exist in the guest`);
-      await this.mkdir(parent, { parents: true });
-    }
-    const { path: real } = await this.writeTarget(norm);
+  protected async makeDir(real: string, ownership: Ownership): Promise<void> {
     const mode = ownership.mode ?? 0o755;
     await this.run(
       [
@@ -529,12 +416,11 @@ class DebugfsExtFs implements GuestFs {
     );
   }
 
-  async symlink(path: string, target: string, ownership: Pick<Ownership, "uid" | "gid"> = {}): Promise<void> {
-    if (/[\n\r\0]/.test(target))
-      throw new ImagePrepError("invalid_option", "link target holds a control character");
-    const r = await this.resolve(path, false);
-    if (r.exists) throw new ImagePrepError("invalid_option", `cannot create link ${path}: it exists`);
-    const { path: real } = await this.writeTarget(path);
+  protected async makeSymlink(
+    real: string,
+    target: string,
+    ownership: Pick<Ownership, "uid" | "gid">,
+  ): Promise<void> {
     await this.run(
       [
         `symlink ${q(real)} ${q(target)}`,
@@ -552,10 +438,8 @@ class DebugfsExtFs implements GuestFs {
     await this.run([`sif ${q(r.path)} mode ${octal(TYPE_BITS[st.type] | (mode & 0o7777))}`], [r.path]);
   }
 
-  async chown(path: string, uid: number, gid: number): Promise<void> {
-    const r = await this.resolve(path, true);
-    if (!r.exists) throw new ImagePrepError("not_found", `${path} does not exist in the guest`);
-    await this.run([`sif ${q(r.path)} uid ${uid}`, `sif ${q(r.path)} gid ${gid}`], [r.path]);
+  protected async chownReal(real: string, uid: number, gid: number): Promise<void> {
+    await this.run([`sif ${q(real)} uid ${uid}`, `sif ${q(real)} gid ${gid}`], [real]);
   }
 
   async rename(from: string, to: string): Promise<void> {

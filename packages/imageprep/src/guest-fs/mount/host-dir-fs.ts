@@ -18,18 +18,14 @@ import {
 import { join } from "node:path";
 import { ImagePrepError } from "../../errors.ts";
 import {
-  baseOf,
   type DirEntry,
+  type EntryType,
   type ExtStat,
-  type GuestFs,
   joinGuest,
-  normalizeGuestPath,
   type Ownership,
-  parentOf,
-  resolveGuestPath,
   typeOf,
-  type WalkEntry,
 } from "../contract.ts";
+import { ResolvingGuestFs } from "../resolving-fs.ts";
 
 function statOf(st: Stats): ExtStat {
   return {
@@ -57,16 +53,13 @@ async function lstatOrUndefined(host: string): Promise<Stats | undefined> {
  * lstat/readlink and the guest's own rules (an absolute link is the guest's `/`), so a hostile
  * image's links can never reach host files; files are opened with O_NOFOLLOW besides.
  */
-export class HostDirFs implements GuestFs {
+export class HostDirFs extends ResolvingGuestFs {
   readonly backend = "mount";
-  readonly image: string;
-  readonly offset: number;
   readonly root: string;
 
   constructor(root: string, image: string, offset: number) {
+    super(image, offset);
     this.root = root;
-    this.image = image;
-    this.offset = offset;
   }
 
   /** The host path of a real (link-free) guest path. */
@@ -74,54 +67,18 @@ export class HostDirFs implements GuestFs {
     return join(this.root, real);
   }
 
-  private resolve(path: string, followLast: boolean): Promise<{ path: string; exists: boolean }> {
-    return resolveGuestPath(
-      {
-        entryType: async (dir, name) => {
-          const st = await lstatOrUndefined(this.host(joinGuest(dir, name)));
-          return st ? typeOf(st.mode) : undefined;
-        },
-        linkTarget: (p) => readlink(this.host(p)),
-      },
-      path,
-      followLast,
-    );
+  protected async entryType(dir: string, name: string): Promise<EntryType | undefined> {
+    const st = await lstatOrUndefined(this.host(joinGuest(dir, name)));
+    return st ? typeOf(st.mode) : undefined;
   }
 
-  private async statReal(real: string): Promise<ExtStat | undefined> {
+  protected linkTarget(real: string): Promise<string> {
+    return readlink(this.host(real));
+  }
+
+  protected async statReal(real: string): Promise<ExtStat | undefined> {
     const st = await lstatOrUndefined(this.host(real));
     return st ? statOf(st) : undefined;
-  }
-
-  async lstat(path: string): Promise<ExtStat | undefined> {
-    const r = await this.resolve(path, false);
-    return r.exists ? this.statReal(r.path) : undefined;
-  }
-
-  async stat(path: string): Promise<ExtStat | undefined> {
-    const r = await this.resolve(path, true);
-    return r.exists ? this.statReal(r.path) : undefined;
-  }
-
-  async isFile(path: string): Promise<boolean> {
-    return (await this.stat(path))?.type === "file";
-  }
-
-  async isDir(path: string): Promise<boolean> {
-    return (await this.stat(path))?.type === "dir";
-  }
-
-  async realpath(path: string): Promise<string | undefined> {
-    const r = await this.resolve(path, true);
-    return r.exists ? r.path : undefined;
-  }
-
-  async readlink(path: string): Promise<string> {
-    const r = await this.resolve(path, false);
-    const st = r.exists ? await this.statReal(r.path) : undefined;
-    if (st?.type !== "symlink")
-      throw new ImagePrepError("not_found", `${path} is not a symbolic link in the guest`);
-    return readlink(this.host(r.path));
   }
 
   async readFile(path: string): Promise<Buffer> {
@@ -168,51 +125,14 @@ export class HostDirFs implements GuestFs {
     return out;
   }
 
-  async list(dir: string): Promise<DirEntry[]> {
-    const r = await this.resolve(dir, true);
-    if (!r.exists || (await this.statReal(r.path))?.type !== "dir") return [];
-    return this.listReal(r.path);
-  }
-
-  async walk(dir: string, options: { maxDepth?: number } = {}): Promise<WalkEntry[]> {
-    const maxDepth = options.maxDepth ?? Number.POSITIVE_INFINITY;
-    const r = await this.resolve(dir, true);
-    if (!r.exists) return [];
-    const out: WalkEntry[] = [];
-    let level = [r.path];
-    for (let depth = 1; level.length > 0 && depth <= maxDepth; depth++) {
-      const next: string[] = [];
-      for (const d of level) {
-        for (const e of await this.listReal(d)) {
-          const path = joinGuest(d, e.name);
-          out.push({ ...e, path });
-          if (e.type === "dir") next.push(path);
-        }
-      }
-      level = next;
-    }
+  protected async listReals(dirs: string[]): Promise<DirEntry[][]> {
+    const out: DirEntry[][] = [];
+    for (const d of dirs) out.push(await this.listReal(d));
     return out;
   }
 
-  private async writeTarget(path: string): Promise<{ path: string; existing: ExtStat | undefined }> {
-    const r = await this.resolve(path, true);
-    if (r.exists) return { path: r.path, existing: await this.statReal(r.path) };
-    const norm = normalizeGuestPath(path);
-    const parent = await this.resolve(parentOf(norm), true);
-    const pst = parent.exists ? await this.statReal(parent.path) : undefined;
-    if (pst?.type !== "dir")
-      throw new ImagePrepError("not_found", `the directory of ${path} does not exist in the guest`);
-    return { path: joinGuest(parent.path, baseOf(norm)), existing: undefined };
-  }
-
   async writeFile(path: string, data: string | Buffer, ownership: Ownership = {}): Promise<void> {
-    const { path: real, existing } = await this.writeTarget(path);
-    if (existing && existing.type !== "file") {
-      throw new ImagePrepError(
-        "invalid_option",
-        `cannot write ${path}: it is a ${existing.type} in the guest`,
-      );
-    }
+    const { path: real, existing } = await this.fileWriteTarget(path);
     const host = this.host(real);
     // Rewritten in place (O_TRUNC): same inode, so owner, mode and SELinux labels stay.
     const fh = await open(
@@ -231,28 +151,15 @@ export class HostDirFs implements GuestFs {
     }
   }
 
-  async truncate(path: string): Promise<void> {
-    await this.truncateFiles([path]);
-  }
-
   async truncateFiles(paths: string[]): Promise<void> {
     for (const path of paths) {
-      const r = await this.resolve(path, true);
-      const st = r.exists ? await this.statReal(r.path) : undefined;
-      if (st?.type !== "file")
-        throw new ImagePrepError("not_found", `${path} is not a regular file in the guest`);
-      if (st.size > 0) await truncate(this.host(r.path), 0);
+      const { path: real, st } = await this.regularFile(path);
+      if (st.size > 0) await truncate(this.host(real), 0);
     }
   }
 
-  async remove(path: string): Promise<boolean> {
-    const r = await this.resolve(path, false);
-    const st = r.exists ? await this.statReal(r.path) : undefined;
-    if (!st) return false;
-    if (st.type === "dir")
-      throw new ImagePrepError("invalid_option", `${path} is a directory; use removeTrees`);
-    await unlink(this.host(r.path));
-    return true;
+  protected async removeReal(real: string): Promise<void> {
+    await unlink(this.host(real));
   }
 
   async removeTrees(paths: string[]): Promise<number> {
@@ -268,32 +175,18 @@ export class HostDirFs implements GuestFs {
     return count;
   }
 
-  async mkdir(path: string, ownership: Ownership & { parents?: boolean } = {}): Promise<void> {
-    const norm = normalizeGuestPath(path);
-    const r = await this.resolve(norm, true);
-    if (r.exists) {
-      if ((await this.statReal(r.path))?.type === "dir") return;
-      throw new ImagePrepError("invalid_option", `cannot create directory ${path}: a file is in the way`);
-    }
-    const parent = parentOf(norm);
-    if (!(await this.isDir(parent))) {
-      if (!ownership.parents)
-        throw new ImagePrepError("not_found", `the directory of ${path} does not exist in the guest`);
-      await this.mkdir(parent, { parents: true });
-    }
-    const { path: real } = await this.writeTarget(norm);
+  protected async makeDir(real: string, ownership: Ownership): Promise<void> {
     const host = this.host(real);
     await mkdir(host);
     await chmod(host, ownership.mode ?? 0o755);
     await chown(host, ownership.uid ?? 0, ownership.gid ?? 0);
   }
 
-  async symlink(path: string, target: string, ownership: Pick<Ownership, "uid" | "gid"> = {}): Promise<void> {
-    if (/[\n\r\0]/.test(target))
-      throw new ImagePrepError("invalid_option", "link target holds a control character");
-    const r = await this.resolve(path, false);
-    if (r.exists) throw new ImagePrepError("invalid_option", `cannot create link ${path}: it exists`);
-    const { path: real } = await this.writeTarget(path);
+  protected async makeSymlink(
+    real: string,
+    target: string,
+    ownership: Pick<Ownership, "uid" | "gid">,
+  ): Promise<void> {
     await symlink(target, this.host(real));
     await lchown(this.host(real), ownership.uid ?? 0, ownership.gid ?? 0);
   }
@@ -304,10 +197,8 @@ export class HostDirFs implements GuestFs {
     await chmod(this.host(r.path), mode & 0o7777);
   }
 
-  async chown(path: string, uid: number, gid: number): Promise<void> {
-    const r = await this.resolve(path, true);
-    if (!r.exists) throw new ImagePrepError("not_found", `${path} does not exist in the guest`);
-    await lchown(this.host(r.path), uid, gid);
+  protected async chownReal(real: string, uid: number, gid: number): Promise<void> {
+    await lchown(this.host(real), uid, gid);
   }
 
   async rename(from: string, to: string): Promise<void> {
