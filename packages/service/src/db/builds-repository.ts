@@ -1,6 +1,5 @@
 /** @module db/builds-repository — builds and users: every state change is one atomic, guarded write. */
 import type { Kysely, Transaction } from "kysely";
-import type { Dialect } from "./dialect.ts";
 import { JobRepository } from "./jobs-repository.ts";
 import type { BuildRow, BuildStatus, Database, NewBuild } from "./schema.ts";
 
@@ -64,11 +63,9 @@ const FINAL: BuildStatus[] = ["COMPLETED", "ERROR", "CANCELED"];
 
 export class BuildRepository {
   readonly db: Kysely<Database>;
-  readonly dialect: Dialect;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
+  constructor(db: Kysely<Database>) {
     this.db = db;
-    this.dialect = dialect;
   }
 
   /** Stores the latest token seen for a user (sealed). */
@@ -185,14 +182,6 @@ export class BuildRepository {
     return options.details
       ? query.select(LIST_COLUMNS).execute()
       : query.select(["id", "name", "status"]).execute();
-  }
-
-  /** Cancels a CREATING build of this user and queues the VM's destruction. */
-  async cancel(id: number, userUuid: string, now = Date.now()): Promise<"ok" | "not_found" | "not_active"> {
-    const owned = await this.findOwned(id, userUuid);
-    if (!owned) return "not_found";
-    const done = await this.finish(id, "CANCELED", { details: "Canceled by the user", now });
-    return done ? "ok" : "not_active";
   }
 
   /** Soft-deletes a build of this user; its VM, if any, is destroyed. Pithos objects are kept. */

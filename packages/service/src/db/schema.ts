@@ -1,5 +1,5 @@
 /** @module db/schema — the tables as Kysely sees them; times are epoch milliseconds, booleans 0/1. */
-import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { Generated, Insertable, Selectable } from "kysely";
 
 export type BuildStatus = "CREATING" | "COMPLETED" | "ERROR" | "CANCELED";
 export const BUILD_STATUSES: readonly BuildStatus[] = ["CREATING", "COMPLETED", "ERROR", "CANCELED"];
@@ -98,5 +98,4 @@ export interface Database {
 
 export type BuildRow = Selectable<BuildsTable>;
 export type NewBuild = Insertable<BuildsTable>;
-export type BuildUpdate = Updateable<BuildsTable>;
 export type JobRow = Selectable<JobsTable>;
