@@ -20,9 +20,10 @@ export { Reporter, type StatusReport, type StepReport, type StepState } from "./
 export { type BuildOutcome, runBuild } from "./run-build.ts";
 export { StepTracker, type StepWeight } from "./step-tracker.ts";
 export { convertToRaw } from "./steps/convert.ts";
+export type { DiskInfo } from "./steps/disk-info.ts";
 export { type DownloadOptions, type DownloadResult, download } from "./steps/download.ts";
 export { BUILD_STEPS, STEP_WEIGHTS } from "./steps/index.ts";
-export { type DiskInfo, inspectDisk } from "./steps/inspect.ts";
+export { inspectDisk } from "./steps/inspect.ts";
 export { fitProperties, imageProperties } from "./steps/register.ts";
 export type { BuildContext, BuildServices, BuildState, StepDefinition } from "./steps/step.ts";
 export { type UnpackOptions, type UnpackResult, unpack } from "./steps/unpack.ts";

@@ -3,7 +3,7 @@ import { rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { lastLine, runCommand } from "../child.ts";
 import { AgentError } from "../errors.ts";
-import type { DiskInfo } from "./inspect.ts";
+import type { DiskInfo } from "./disk-info.ts";
 import type { StepDefinition } from "./step.ts";
 
 export interface ConvertOptions {

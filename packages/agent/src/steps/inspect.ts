@@ -3,19 +3,8 @@ import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { lastLine, runCommand } from "../child.ts";
 import { AgentError } from "../errors.ts";
+import type { DiskInfo } from "./disk-info.ts";
 import type { StepDefinition } from "./step.ts";
-
-export interface DiskInfo {
-  path: string;
-  /** qemu's driver name: raw, qcow2, vmdk, vpc, vhdx, vdi, qed. */
-  format: string;
-  virtualSize: number;
-  actualSize: number;
-  /** How qemu-img must open the file (always an explicit driver, never a probe). */
-  openArgs: string[];
-  /** e.g. VMDK `streamOptimized`, VHD `fixed`. */
-  subformat?: string;
-}
 
 export interface InspectLimits {
   /** Address-space cap for qemu-img info (prlimit --as). Default 1 GiB, as oVirt uses. */
