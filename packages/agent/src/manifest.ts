@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { policyFromManifest, type SourcePolicy } from "@icaas/source-policy";
 import { parse as parseIni } from "ini";
-import { AgentError } from "./errors.ts";
+import { type AgentError, agentErrors } from "./errors.ts";
 import { requestJson } from "./http-json.ts";
 import { DEFAULT_THROUGHPUT } from "./steps/throughput-guard.ts";
 
@@ -159,7 +159,7 @@ const REQUIRED: [section: string, key: string][] = [
 ];
 
 function invalid(message: string, hint?: string): AgentError {
-  return new AgentError({ code: "manifest_invalid", step: "manifest", message, hint });
+  return agentErrors.manifestInvalid(message, hint);
 }
 
 /**
@@ -184,7 +184,6 @@ export function validateManifest(raw: RawManifest): Manifest {
   }
   const progress = raw.progress ?? {};
   const limits = raw.limits ?? {};
-  const interval = Number(progress.interval ?? 5);
   const maxDownload = Number(limits.max_download_bytes ?? DEFAULT_MAX_DOWNLOAD_BYTES);
   const timeout =
     limits.build_timeout_seconds === undefined ? undefined : Number(limits.build_timeout_seconds);
@@ -216,8 +215,7 @@ export function validateManifest(raw: RawManifest): Manifest {
     },
     log: { container: raw.log!.container!, object: raw.log!.object!, account: raw.log!.account || undefined },
     progress: {
-      // The original meant to refuse intervals under 5 s but its test lacked a `$`; tests want short ones.
-      intervalSeconds: Number.isFinite(interval) && interval > 0 ? Math.max(interval, 0.2) : 5,
+      intervalSeconds: reportInterval(progress),
       heuristic: Number(progress.heuristic ?? 6.75) || 6.75,
     },
     limits: {
@@ -228,6 +226,15 @@ export function validateManifest(raw: RawManifest): Manifest {
     },
     source,
   };
+}
+
+/**
+ * Seconds between status reports (and log uploads): `[progress] interval`, 5 by default. The
+ * original meant to refuse intervals under 5 s but its test lacked a `$`; tests want short ones.
+ */
+export function reportInterval(progress: Record<string, string> | undefined): number {
+  const interval = Number(progress?.interval ?? 5);
+  return Number.isFinite(interval) && interval > 0 ? Math.max(interval, 0.2) : 5;
 }
 
 const HEX_LENGTH = { md5: 32, sha1: 40, sha256: 64, sha512: 128 } as const;
