@@ -86,11 +86,6 @@ export class AgentError extends Error {
   }
 }
 
-/** True for the errors that mean "someone asked us to stop", not "the build went wrong". */
-export function isStopRequest(error: unknown): boolean {
-  return error instanceof AgentError && (error.code === "canceled" || error.code === "stopped");
-}
-
 /** Wraps anything thrown into an AgentError of the given step (AgentErrors keep their own code). */
 export function toAgentError(
   error: unknown,

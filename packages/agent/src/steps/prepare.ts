@@ -24,7 +24,7 @@ function fromImageprep(error: unknown, step: "prepare" | "shrink"): AgentError {
  * Tasks the agent runs beyond snf-image-creator's defaults. An image ICaaS publishes is used by other
  * people, so the builder's local mailboxes (cron output, system notices) go with the other user data.
  */
-export const EXTRA_TASKS: readonly string[] = ["cleanup-mail"];
+const EXTRA_TASKS: readonly string[] = ["cleanup-mail"];
 
 export const prepareStep: StepDefinition = {
   name: "prepare",

@@ -28,7 +28,7 @@ export const VIEW_COLUMNS = [
 ] as const;
 
 /** A list page leaves out the log tail: it is long, and only the build's own page shows it. */
-export const LIST_COLUMNS = VIEW_COLUMNS.filter((c) => c !== "log_tail");
+const LIST_COLUMNS = VIEW_COLUMNS.filter((c) => c !== "log_tail");
 
 export type BuildView = Pick<BuildRow, (typeof VIEW_COLUMNS)[number]>;
 export type BuildListView = Omit<BuildView, "log_tail">;
