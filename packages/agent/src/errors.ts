@@ -86,6 +86,8 @@ export class AgentError extends Error {
   }
 }
 
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /** Wraps anything thrown into an AgentError of the given step (AgentErrors keep their own code). */
 export function toAgentError(
   error: unknown,
@@ -96,8 +98,7 @@ export function toAgentError(
     if (!error.step) error.step = step;
     return error;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new AgentError({ code: fallback, step, message, cause: error });
+  return new AgentError({ code: fallback, step, message: messageOf(error), cause: error });
 }
 
 /** The error an aborted signal stands for: its reason when that is an AgentError, else "stopped". */
@@ -106,8 +107,6 @@ export function abortError(signal: AbortSignal, step?: StepName): AgentError {
   if (reason instanceof AgentError) return reason;
   return toAgentError(agentErrors.stopped(), step);
 }
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 const define =
   (code: AgentErrorCode, message: string, hint?: string) =>
