@@ -358,9 +358,13 @@ describe("runAgent against a devcloud", () => {
       stderr += c;
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    // Wait until the download runs, then stop it as systemd or the devcloud would.
-    for (let i = 0; i < 100 && !/step download: started/.test(stderr); i++)
+    // Wait until the download runs (the CLI's signal handlers are in place by then: a SIGTERM sent
+    // before would kill it outright), then stop it as systemd or the devcloud would. A busy machine
+    // takes seconds to start tsx.
+    for (let i = 0; !/step download: started/.test(stderr); i++) {
+      assert.ok(i < 1200, `the download never started: ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
+    }
     child.kill("SIGTERM");
     assert.equal(await exited, 1, stderr);
     assert.match(stderr, /SIGTERM received; stopping the build/);
