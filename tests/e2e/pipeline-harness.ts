@@ -232,6 +232,8 @@ export interface CloudServer {
   name: string;
   status: string;
   deleted: boolean;
+  /** The delete finished: disk and files removed. */
+  destroyed: boolean;
   pid: number | null;
   process: { state: string; exitCode?: number | null; signal?: string | null } | null;
   rootDir: string;
@@ -250,7 +252,7 @@ export async function waitVmGone(p: Pipeline, buildId: number, timeoutMs = 30_00
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await serverOf(p, buildId);
-    if (s?.deleted && s.process?.state !== "running" && !(s.pid && alive(s.pid))) return s;
+    if (s?.deleted && s.destroyed && s.process?.state !== "running" && !(s.pid && alive(s.pid))) return s;
     if (Date.now() > deadline) throw new Error(`VM of build ${buildId} not gone: ${JSON.stringify(s)}`);
     await sleep(100);
   }

@@ -103,6 +103,11 @@ export const ConfigSchema = Type.Object(
       description:
         "Sources allowed whatever their address: host names, addresses or CIDRs, each with an optional :port (on-premises mirrors). Env: comma-separated or a JSON array.",
     }),
+    sourceDenyList: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        "Sources refused even when allow-listed or public, in the same form as sourceAllowList (e.g. the cloud's own API hosts). The service's own endpoints (publicUrl, agentUrl) are always refused.",
+    }),
     authCacheSeconds: Type.Number({
       minimum: 0,
       default: 60,
@@ -273,22 +278,27 @@ export function resolveConfig(
       );
     }
   }
-  problems.push(...allowListProblems(withDefaults.sourceAllowList, origin.sourceAllowList));
+  problems.push(...listProblems("sourceAllowList", withDefaults.sourceAllowList, origin.sourceAllowList));
+  problems.push(...listProblems("sourceDenyList", withDefaults.sourceDenyList, origin.sourceDenyList));
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return withDefaults as ServiceConfig;
 }
 
 /** The schema sees strings; whether each is a host, address or network is the policy's to say. */
-function allowListProblems(list: unknown, origin: string | undefined): string[] {
+function listProblems(
+  key: "sourceAllowList" | "sourceDenyList",
+  list: unknown,
+  origin: string | undefined,
+): string[] {
   if (!Array.isArray(list)) return [];
-  const where = origin ?? `config key 'sourceAllowList' / env ${envName("sourceAllowList")}`;
+  const where = origin ?? `config key '${key}' / env ${envName(key)}`;
   const problems: string[] = [];
   for (const entry of list) {
     if (typeof entry !== "string") continue;
     try {
       parseAllowRule(entry);
     } catch (error) {
-      problems.push(`sourceAllowList: ${(error as Error).message} (from ${where})`);
+      problems.push(`${key}: ${(error as Error).message} (from ${where})`);
     }
   }
   return problems;

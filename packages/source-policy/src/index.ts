@@ -10,6 +10,7 @@ export { type Cidr, embeddedIpv4, formatIp, type IpAddress, inCidr, parseCidr, p
 export {
   type AllowRule,
   DEFAULT_SOURCE_POLICY,
+  endpointRule,
   judgeTarget,
   judgeUrl,
   parseAllowRule,

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { parseIp } from "./ip.ts";
 import {
   DEFAULT_SOURCE_POLICY,
+  endpointRule,
   judgeTarget,
   judgeUrl,
   parseAllowRule,
@@ -98,11 +99,45 @@ describe("the allow-list", () => {
   });
 });
 
+describe("the deny-list (the service's own endpoints)", () => {
+  const policy = parseSourcePolicy({
+    allow: ["10.0.0.0/8", "icaas.lan"],
+    deny: ["icaas.lan:443", "10.0.0.7:8080", "192.0.2.0/24"],
+  });
+  const at = (host: string, port: number, address?: string) =>
+    judgeTarget(policy, { host, port, address: address === undefined ? undefined : parseIp(address) });
+
+  it("refuses a listed endpoint by name before DNS and by address after it, even when allow-listed", () => {
+    assert.equal(judgeUrl(policy, new URL("https://ICAAS.lan./icaas/builds"))?.kind, "denied");
+    assert.match(
+      at("icaas.lan", 443, "10.0.0.7")?.message ?? "",
+      /icaas\.lan \(10\.0\.0\.7\):443 is one the service refuses/,
+    );
+    assert.equal(at("other.lan", 8080, "10.0.0.7")?.kind, "denied");
+    assert.equal(judgeUrl(policy, new URL("http://10.0.0.7:8080/x"))?.kind, "denied");
+    assert.equal(judgeUrl(policy, new URL("http://192.0.2.9/x"))?.kind, "denied");
+  });
+
+  it("leaves the endpoint's other ports and other hosts to the rest of the policy", () => {
+    assert.equal(at("icaas.lan", 8443, "10.0.0.7"), undefined);
+    assert.equal(at("other.lan", 80, "10.0.0.7"), undefined);
+    assert.equal(judgeUrl(policy, new URL("http://10.0.0.7:80/x")), undefined);
+    assert.equal(judgeUrl(policy, new URL("https://mirror.example.org/x")), undefined);
+  });
+
+  it("makes entries from the service's URLs and travels in the manifest", () => {
+    assert.equal(endpointRule("https://icaas.example.org/icaas"), "icaas.example.org:443");
+    assert.equal(endpointRule("http://[::1]:9000/icaas"), "[::1]:9000");
+    assert.equal(endpointRule("not a url"), undefined);
+    assert.deepEqual(policyFromManifest(policyToManifest(policy)), policy);
+  });
+});
+
 describe("the manifest form", () => {
   it("round-trips, and an absent section is the default policy", () => {
     const policy = parseSourcePolicy({ allowPrivate: false, allow: ["Mirror.lan:8080", "10.0.0.0/8"] });
     const section = policyToManifest(policy);
-    assert.deepEqual(section, { allow_private: "False", allow: "mirror.lan:8080,10.0.0.0/8" });
+    assert.deepEqual(section, { allow_private: "False", allow: "mirror.lan:8080,10.0.0.0/8", deny: "" });
     assert.deepEqual(policyFromManifest(section), policy);
     assert.deepEqual(policyFromManifest(undefined), DEFAULT_SOURCE_POLICY);
     assert.throws(() => policyFromManifest({ allow: "10.0.0.0/99" }), /10\.0\.0\.0\/99/);

@@ -26,6 +26,7 @@ export function computeAdminRouter(ctx: DevcloudContext, servers: ServerManager)
           imageId: s.imageId,
           status: statusOf(s),
           deleted: s.deleted,
+          destroyed: s.destroyed ?? false,
           agent: s.agent,
           driver: s.driver ?? "process",
           pid: s.process?.pid ?? null,

@@ -74,7 +74,7 @@ export class ServerManager {
     for (const server of this.store.servers.values()) {
       if (!server.deleted && server.operstate === "BUILD" && server.deployed === false) {
         this.#error(server, "the devcloud restarted while the disk was being deployed");
-        await this.driverOf(server).destroy(server);
+        await this.#destroy(server);
         continue;
       }
       try {
@@ -83,9 +83,17 @@ export class ServerManager {
         this.#error(server, `cannot recover the VM after a restart: ${(error as Error).message}`);
         continue;
       }
+      // Recovery destroys what a deleted server left behind.
+      if (server.deleted) server.destroyed = true;
       if (!server.deleted && server.operstate === "BUILD") this.#scheduleBoot(server);
     }
     this.store.save();
+  }
+
+  /** Removes the disk and files of a server; the admin API reports `destroyed` only after this. */
+  async #destroy(server: ServerRecord): Promise<void> {
+    await this.driverOf(server).destroy(server);
+    server.destroyed = true;
   }
 
   create(input: CreateInput): ServerRecord {
@@ -131,7 +139,7 @@ export class ServerManager {
           () => {
             server.deployed = true;
             // A server deleted while its disk was written: nothing powered it off, but the disk must go.
-            if (server.deleted) return this.driverOf(server).destroy(server);
+            if (server.deleted) return this.#destroy(server);
             if (this.#closed) return;
             this.store.save();
             this.#scheduleBoot(server);
@@ -181,7 +189,7 @@ export class ServerManager {
     this.#track(
       driver
         .powerOff(server)
-        .then(() => driver.destroy(server))
+        .then(() => this.#destroy(server))
         .then(() => this.#saveIfOpen()),
     );
   }

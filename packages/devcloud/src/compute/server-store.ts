@@ -32,6 +32,8 @@ export interface ServerRecord {
   networks: string[];
   operstate: OperState;
   deleted: boolean;
+  /** Set once a deleted server's disk and files are gone (its remove job finished, in Ganeti's terms). */
+  destroyed?: boolean;
   /** `SNF:task_state`: BUILDING while booting, "" otherwise. */
   taskState: string;
   created: number;

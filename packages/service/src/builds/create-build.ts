@@ -1,5 +1,4 @@
 /** @module builds/create-build — a build request judged, stored with its secrets sealed, and its job queued. */
-import type { SourcePolicy } from "@icaas/source-policy";
 import type { AuthUser } from "../auth/authenticator.ts";
 import { SEAL, type ServiceContext } from "../context.ts";
 import { randomToken, sha256Hex } from "../crypto.ts";
@@ -8,7 +7,7 @@ import { errors } from "../errors.ts";
 import type { CreateBuildBody } from "../http/schemas.ts";
 import { findControlCharacter } from "./control-characters.ts";
 import { checkAccounts, resolveLocations } from "./locations.ts";
-import { checkSourcePolicy } from "./source-policy.ts";
+import { checkSourcePolicy, sourcePolicyOf } from "./source-policy.ts";
 import { srcSyntaxProblem } from "./validate-src.ts";
 
 export interface CreateBuildRequest {
@@ -39,8 +38,7 @@ function canonicalJson(value: unknown): string {
  * @throws ApiError for a refused request, too many active builds or a reused idempotency key.
  */
 export async function createBuild(
-  ctx: Pick<ServiceContext, "config" | "store" | "box" | "createLimiter" | "wakeJobs">,
-  sourcePolicy: SourcePolicy,
+  ctx: Pick<ServiceContext, "config" | "endpoint" | "store" | "box" | "createLimiter" | "wakeJobs">,
   request: CreateBuildRequest,
 ): Promise<{ build: BuildRow; replayed: boolean }> {
   const { user, input, idempotencyKey: key } = request;
@@ -48,7 +46,7 @@ export async function createBuild(
   if (control) throw errors.invalidCharacters(control.path, control.codePoint);
   const srcProblem = srcSyntaxProblem(input.src);
   if (srcProblem) throw errors.invalidParameter("build.src", srcProblem);
-  checkSourcePolicy(sourcePolicy, input.src);
+  checkSourcePolicy(sourcePolicyOf(ctx), input.src);
   checkAccounts(user.uuid, input);
   ctx.createLimiter.take(user.uuid);
   const nonce = randomToken(32);

@@ -71,7 +71,35 @@ describe("the source policy at create", () => {
     const id = mirror.body.build.id as number;
     // The policy travels to the agent in its manifest.
     const agent = await actAsAgent(h.cloud, id, strict);
-    assert.deepEqual(agent.manifest.source, { allow_private: "False", allow: "10.9.0.0/16,mirror.lan:8080" });
+    assert.deepEqual(agent.manifest.source, {
+      allow_private: "False",
+      allow: "10.9.0.0/16,mirror.lan:8080",
+      deny: new URL(strict).host,
+    });
     await call(`${strict}/builds/${id}`, { method: "DELETE", token: USER_A.token });
+  });
+
+  it("refuses the service's own endpoint even where the allow-list covers it, and lists it for the agent", async () => {
+    // Everything on loopback is allow-listed here, the service included.
+    const open = await h.startService({
+      sourceAllowList: ["127.0.0.0/8"],
+      sourceDenyList: ["mirror.lan"],
+    });
+    const api = `${open.url}/icaas`;
+    const own = new URL(api).host;
+    for (const src of [`${api}/builds`, `http://${own}/icaas/metrics`, "http://mirror.lan/x.img"]) {
+      const answer = await create(api, src);
+      assert.equal(answer.status, 400, src);
+      assert.equal(answer.body.code, "source_refused", src);
+      assert.match(
+        answer.body.message,
+        /is one the service refuses \(its own endpoint or on its deny-list\)/,
+      );
+    }
+    const other = await create(api, `${h.cloud.url}/x.img`);
+    assert.equal(other.status, 202, JSON.stringify(other.body));
+    const agent = await actAsAgent(h.cloud, other.body.build.id, api);
+    assert.deepEqual(agent.manifest.source?.deny?.split(","), ["mirror.lan", own]);
+    await call(`${api}/builds/${other.body.build.id}`, { method: "DELETE", token: USER_A.token });
   });
 });

@@ -244,6 +244,12 @@ export const ManifestSchema = Type.Object({
       Type.Object({
         allow_private: Type.String({ description: "True or False: private addresses may be fetched." }),
         allow: Type.String({ description: "Comma-separated allow-list: hosts, addresses, CIDRs, :port." }),
+        deny: Type.Optional(
+          Type.String({
+            description:
+              "Comma-separated deny-list, same form; it wins over the allow-list. Holds the service's own endpoints.",
+          }),
+        ),
       }),
     ),
     limits: Type.Optional(

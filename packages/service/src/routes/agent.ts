@@ -29,7 +29,6 @@ function header(request: FastifyRequest, name: string): string | undefined {
 
 /** Registers the agent routes; they authenticate by nonce (manifest) and agent token (reports). */
 export async function agentRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
-  const sourcePolicy = sourcePolicyOf(ctx.config);
   app.get(
     "/builds/agent/:id/:nonce",
     {
@@ -88,7 +87,7 @@ export async function agentRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
           minDownloadBytesPerSecond: ctx.config.minDownloadBytesPerSecond,
           downloadWindowSeconds: ctx.config.downloadWindowSeconds,
           buildTimeoutSeconds: ctx.config.buildTimeoutSeconds,
-          sourcePolicy,
+          sourcePolicy: sourcePolicyOf(ctx),
         },
       );
     },

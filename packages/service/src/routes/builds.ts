@@ -2,7 +2,6 @@
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from "fastify";
 import { createBuild } from "../builds/create-build.ts";
 import { endBuild } from "../builds/end-build.ts";
-import { sourcePolicyOf } from "../builds/source-policy.ts";
 import { buildJsonText, buildSummaryText } from "../builds/view.ts";
 import type { ServiceContext } from "../context.ts";
 import type { BuildStatus } from "../db/schema.ts";
@@ -102,7 +101,6 @@ const idNotFound = (validation: FastifySchemaValidationError[], context: string 
 
 /** Registers the user routes; every one needs `X-Auth-Token`. */
 export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
-  const sourcePolicy = sourcePolicyOf(ctx.config);
   app.decorateRequest("user", null);
   app.decorateRequest("userToken", null);
   app.addHook("onRequest", async (request) => {
@@ -145,7 +143,7 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       },
     },
     async (request, reply) => {
-      const { build, replayed } = await createBuild(ctx, sourcePolicy, {
+      const { build, replayed } = await createBuild(ctx, {
         user: request.user!,
         userToken: request.userToken!,
         input: (request.body as CreateBuildBody).build,

@@ -616,8 +616,12 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
           min_bytes_per_second: 32768,
           throughput_window_seconds: 60,
         });
-        // The harness allow-lists loopback for its test sources.
-        assert.deepEqual(m.source, { allow_private: "True", allow: "127.0.0.0/8,::1/128" });
+        // The harness allow-lists loopback for its test sources; the service's own endpoint is denied.
+        assert.deepEqual(m.source, {
+          allow_private: "True",
+          allow: "127.0.0.0/8,::1/128",
+          deny: new URL(api).host,
+        });
         assert.equal((await get(b.id)).body.build.status_details.details, "Agent booted normally");
         const second = await call(url);
         assert.equal(second.status, 403);

@@ -80,6 +80,7 @@ interface Admin {
   process: { state: string } | null;
   ports: { ssh?: number };
   disk?: string;
+  destroyed: boolean;
 }
 
 async function admin(id: string): Promise<Admin> {
@@ -166,10 +167,10 @@ describe("the qemu driver through the API", () => {
     assert.ok(back.pid && alive(back.pid) && back.process?.state === "running");
 
     await cyclades().deleteServer(server.id);
-    await until(
-      "QEMU gone and disk removed",
-      async () => !alive(back.pid as number) && !existsSync(back.disk as string),
-    );
+    // The admin API says `destroyed` only once the delete has finished: QEMU gone, the disk removed.
+    await until("the delete finished", async () => (await admin(server.id)).destroyed === true);
+    assert.ok(!alive(back.pid as number), "QEMU is gone");
+    assert.ok(!existsSync(back.disk as string), "the disk is removed");
     assert.equal(await statusOf(server.id), "DELETED");
     assert.deepEqual(qemusHere(), []);
   });
