@@ -3,7 +3,7 @@ import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process"
 import { PassThrough, pipeline, type Readable } from "node:stream";
 
 /** The only environment a child gets: enough to find tools and speak plain English, nothing else. */
-export function minimalEnv(): Record<string, string> {
+function minimalEnv(): Record<string, string> {
   return {
     PATH: process.env.PATH || "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     LANG: "C.UTF-8",

@@ -16,8 +16,10 @@ export interface AgentErrorInit {
  * A build failure as the user sees it. `message` is a sentence for a person (never holding a token),
  * `hint` what they can do about it.
  *
+ * Made by the catalogue below, `agentErrors`; the step runner fills `step` in.
+ *
  * @example
- * throw new AgentError({ code: "download_not_found", step: "download",
+ * throw new AgentError({ code: "download_not_found",
  *   message: "The source URL answered 404 Not Found", hint: "Check the image URL" });
  */
 export class AgentError extends Error {
@@ -44,10 +46,7 @@ export class AgentError extends Error {
   }
 }
 
-/** True for the errors that mean "someone asked us to stop", not "the build went wrong". */
-export function isStopRequest(error: unknown): boolean {
-  return error instanceof AgentError && (error.code === "canceled" || error.code === "stopped");
-}
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Wraps anything thrown into an AgentError of the given step (AgentErrors keep their own code). */
 export function toAgentError(
@@ -59,17 +58,132 @@ export function toAgentError(
     if (!error.step) error.step = step;
     return error;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new AgentError({ code: fallback, step, message, cause: error });
+  return new AgentError({ code: fallback, step, message: messageOf(error), cause: error });
 }
 
 /** The error an aborted signal stands for: its reason when that is an AgentError, else "stopped". */
 export function abortError(signal: AbortSignal, step?: StepName): AgentError {
   const reason: unknown = signal.reason;
   if (reason instanceof AgentError) return reason;
+  return toAgentError(agentErrors.stopped(), step);
+}
+
+const define =
+  (code: AgentErrorCode, message: string, hint?: string) =>
+  (cause?: unknown): AgentError =>
+    new AgentError({ code, message, hint, cause });
+
+/** What a build that was told to stop says, whoever told it (the service shows it as the details too). */
+export const STOPPED_MESSAGE = "Image creation failed. Stopped before completing";
+
+/**
+ * Every failure the agent reports, by cause, with the words the user reads. None names its step:
+ * the step runner fills it in, and `toAgentError(error, step)` does for errors met outside a step.
+ *
+ * @example
+ * throw agentErrors.convertFailed("vmdk", "invalid footer");
+ */
+export const agentErrors = {
+  // told to stop
+  stopped: define("stopped", STOPPED_MESSAGE),
+  shutDown: define("stopped", STOPPED_MESSAGE, "The agent was stopped (its VM was shut down or deleted)"),
+  canceled: (status: number, said: string) =>
+    new AgentError({ code: "canceled", message: `The service stopped the build (${status} ${said})` }),
+  buildTimeout: (seconds: number) =>
+    new AgentError({
+      code: "build_timeout",
+      message: `The build took longer than ${seconds} seconds`,
+      hint: "Try a smaller image, or ask the operator for a longer build timeout",
+    }),
+
+  // manifest
+  manifestInvalid: (message: string, hint?: string) =>
+    new AgentError({ code: "manifest_invalid", message, hint }),
+  astakosRefused: (cause: unknown) =>
+    new AgentError({
+      code: "auth_failed",
+      message: `Astakos: ${messageOf(cause)}`,
+      hint: "The user's token was refused or Astakos is unreachable; build again with a valid token",
+      cause,
+    }),
+
+  // inspect, convert
+  backingFileRefused: (message: string) =>
+    new AgentError({
+      code: "backing_file_refused",
+      message,
+      hint: "Give a self-contained image: flatten it first (qemu-img convert -O qcow2 in.qcow2 out.qcow2)",
+    }),
+  unsupportedImage: (message: string, hint?: string) =>
+    new AgentError({ code: "unsupported_image", message, hint }),
+  notADiskImage: (message: string, hint?: string) =>
+    new AgentError({
+      code: "not_a_disk_image",
+      message,
+      hint:
+        hint ??
+        "The URL must point to a disk image (raw, qcow2, vmdk, vhd, vhdx, vdi) or an archive holding one",
+    }),
+  convertFailed: (format: string, said: string) =>
+    new AgentError({
+      code: "convert_failed",
+      message: `qemu-img could not convert the ${format} image: ${said}`,
+      hint: "The image may be damaged; check it with qemu-img check",
+    }),
+
+  // prepare, shrink
+  cannotPrepare: (said: string, cause: unknown) =>
+    new AgentError({
+      code: "unsupported_image",
+      message: `The image cannot be prepared: ${said}`,
+      hint: "ICaaS prepares Linux images whose root is an ext2/3/4 filesystem on an MBR or GPT disk",
+      cause,
+    }),
+  scrubFailed: (said: string, cause: unknown) =>
+    new AgentError({
+      code: "scrub_failed",
+      message: `The image was not uploaded: deleted files may still be readable in it: ${said}`,
+      hint: "This is a fault of the image preparation, not of your image; report it with the build log",
+      cause,
+    }),
+  prepareFailed: (cause: unknown) => imageDamaged("prepare_failed", "Preparing", cause),
+  shrinkFailed: (cause: unknown) => imageDamaged("shrink_failed", "Shrinking", cause),
+
+  // upload, register (Pithos, Plankton)
+  quotaExceeded: (said: string, cause: unknown) =>
+    new AgentError({
+      code: "quota_exceeded",
+      message: `Pithos quota exceeded: ${said}`,
+      hint: "Free some space in Pithos or ask for a larger storage quota, then build again",
+      cause,
+    }),
+  tokenRefused: (what: string, said: string, cause: unknown) =>
+    new AgentError({
+      code: "auth_failed",
+      message: `${what}: the token was refused (${said})`,
+      hint: "The token may have expired or been renewed; build again with a fresh one",
+      cause,
+    }),
+  /** `retriable`: the cloud failed (5xx, timeout), not the request; trying later may work. */
+  cloudFailed: (
+    code: "upload_failed" | "register_failed",
+    message: string,
+    cause: unknown,
+    retriable = false,
+  ) =>
+    new AgentError({
+      code,
+      message,
+      hint: retriable ? "The cloud did not answer properly; try again later" : undefined,
+      cause,
+    }),
+} as const;
+
+function imageDamaged(code: AgentErrorCode, doing: string, cause: unknown): AgentError {
   return new AgentError({
-    code: "stopped",
-    step,
-    message: "Image creation failed. Stopped before completing",
+    code,
+    message: `${doing} the image failed: ${messageOf(cause)}`,
+    hint: "The image's filesystem may be damaged; check it with e2fsck",
+    cause,
   });
 }

@@ -10,7 +10,7 @@ import {
 } from "@icaas/contract";
 import { policyFromManifest, type SourcePolicy } from "@icaas/source-policy";
 import { parse as parseIni } from "ini";
-import { AgentError } from "./errors.ts";
+import { type AgentError, agentErrors } from "./errors.ts";
 import { requestJson } from "./http-json.ts";
 
 export type { RawManifest };
@@ -113,12 +113,7 @@ export function serviceSettings(raw: RawManifest): Manifest["service"] {
 }
 
 function invalid(problem: ManifestProblem): AgentError {
-  return new AgentError({
-    code: "manifest_invalid",
-    step: "manifest",
-    message: problem.message,
-    hint: problem.hint,
-  });
+  return agentErrors.manifestInvalid(problem.message, problem.hint);
 }
 
 /**

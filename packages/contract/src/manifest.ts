@@ -25,7 +25,7 @@ export interface ManifestSections {
   synnefo: { url: string; token: string };
   log: { container: string; object: string; account?: string };
   /** The source policy (`@icaas/source-policy`'s `policyToManifest`). */
-  source?: { allow_private: string; allow: string };
+  source?: { allow_private: string; allow: string; deny?: string };
   limits?: {
     max_download_bytes?: number;
     build_timeout_seconds?: number;

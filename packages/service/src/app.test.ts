@@ -180,14 +180,24 @@ describe("the service application", () => {
       ],
       ["POST", "/icaas/nowhere", authed, undefined, 404, "not_found"],
       ["GET", "/icaas/nowhere", {}, undefined, 404, "not_found"],
-      ["PATCH", "/icaas/builds", authed, undefined, 404, "not_found"],
-      ["DELETE", "/metrics", {}, undefined, 404, "not_found"],
+      ["PATCH", "/icaas/builds", authed, undefined, 405, "method_not_allowed"],
+      ["PATCH", "/icaas/builds/1", {}, undefined, 405, "method_not_allowed"],
+      ["POST", "/icaas/builds/agent/1", {}, undefined, 405, "method_not_allowed"],
+      ["DELETE", "/metrics", {}, undefined, 405, "method_not_allowed"],
       ["POST", "/", {}, undefined, 404, "not_found"],
     ];
+    // A wrong method names the methods the path has (RFC 9110 §15.5.6); an unknown path names none.
+    const allow: Record<string, string> = {
+      "/icaas/builds": "GET, HEAD, POST",
+      "/icaas/builds/1": "DELETE, GET, HEAD, PUT",
+      "/icaas/builds/agent/1": "PUT",
+      "/metrics": "GET, HEAD",
+    };
     for (const [method, path, headers, body, status, code] of cases) {
       const raw = await rawRequest(h.service.url, path, { method, headers, body });
       assert.equal(raw.status, status, `${method} ${path}`);
       assert.equal(shape(raw, `${method} ${path}`).code, code, `${method} ${path}`);
+      assert.equal(raw.headers.allow, status === 405 ? allow[path] : undefined, `${method} ${path}`);
     }
     const garbled = await rawSocket(h.service.url, "GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n");
     assert.match(garbled, /^HTTP\/1\.1 400 /);

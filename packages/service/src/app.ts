@@ -12,6 +12,7 @@ import {
 } from "./http/error-handler.ts";
 import { BuildSchema, ErrorBody } from "./http/schemas.ts";
 import { defaultWebDir, installStatic } from "./http/static.ts";
+import { installUnmatchedAnswer } from "./http/unmatched.ts";
 import { redactUrl } from "./logger.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { buildRoutes } from "./routes/builds.ts";
@@ -45,6 +46,7 @@ export async function buildApp(ctx: ServiceContext, logger: Logger): Promise<Fas
   installJsonBodyParser(app, ctx.config.bodyLimitBytes);
   installErrorHandler(app);
   installClosingAnswer(app);
+  installUnmatchedAnswer(app);
 
   await app.register(swagger, {
     openapi: {

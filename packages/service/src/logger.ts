@@ -34,7 +34,7 @@ export function redactUrl(url: string): string {
   return safePath + query;
 }
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'req.headers["x-auth-token"]',
   'req.headers["x-icaas-token"]',
   "req.headers.authorization",
@@ -51,7 +51,7 @@ export const REDACT_PATHS = [
   "*.agentToken",
 ];
 
-export function loggerOptions(level: string): LoggerOptions {
+function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: "[REDACTED]" },

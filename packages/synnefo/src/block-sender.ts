@@ -3,10 +3,10 @@ import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import { type FileHashmap, readFully, sameFile } from "./block-hasher.ts";
 import { SynnefoError } from "./errors.ts";
-import type { UploadFileOptions, UploadTarget } from "./hashmap-upload.ts";
 import type { HttpClient } from "./http.ts";
 import { emptyBlockHash } from "./merkle.ts";
 import { fileChanged, hashMismatch } from "./pithos-errors.ts";
+import type { UploadFileOptions, UploadTarget } from "./upload-options.ts";
 
 /** Sends missing blocks, each re-read from the file into a reused buffer. */
 export class BlockSender {

@@ -1,6 +1,6 @@
 /** @module hashmap-upload — Pithos' hashmap upload of a local file: send only the blocks it lacks. */
 import { getHashes } from "node:crypto";
-import { Agent, type Dispatcher } from "undici";
+import { Agent } from "undici";
 import { hashFile } from "./block-hasher.ts";
 import { BlockSender, parseHashList } from "./block-sender.ts";
 import { SynnefoError } from "./errors.ts";
@@ -9,28 +9,7 @@ import type { HttpClient } from "./http.ts";
 import { merkleHash } from "./merkle.ts";
 import { hashMismatch, uploadIncomplete } from "./pithos-errors.ts";
 import { metaHeaders } from "./pithos-meta.ts";
-
-export type UploadPhase = "hash" | "upload";
-
-export interface UploadFileOptions {
-  /** Default `application/octet-stream`. */
-  contentType?: string;
-  meta?: Record<string, string>;
-  /** Publish the object (`X-Object-Public: true`) with the final PUT. */
-  public?: boolean;
-  /** Blocks sent at once. Default 4. Memory is about `max(2, concurrency)` blocks. */
-  concurrency?: number;
-  /**
-   * Progress in bytes of the file. Phase `hash`: bytes hashed. Phase `upload`: bytes Pithos holds
-   * (blocks it already had count at once, then each block sent).
-   */
-  onProgress?: (done: number, total: number, phase: UploadPhase) => void;
-  signal?: AbortSignal;
-  /** Rounds of "PUT → 409 → POST the missing blocks" before giving up. Default 4. */
-  maxRounds?: number;
-  /** Look for holes before reading (default true). */
-  findHoles?: boolean;
-}
+import type { UploadFileOptions, UploadTarget } from "./upload-options.ts";
 
 export interface UploadFileResult {
   /** The ETag Pithos answered with (the Merkle hash, or MD5 on `PITHOS_UPDATE_MD5` deployments). */
@@ -47,15 +26,6 @@ export interface UploadFileResult {
   zeroBlocks: number;
   bytesRead: number;
   extentSource: ExtentSource;
-}
-
-/** Where an upload goes: a factory for HTTP clients (one dispatcher per upload) and the paths. */
-export interface UploadTarget {
-  http(dispatcher: Dispatcher): HttpClient;
-  containerPath: string;
-  objectPath: string;
-  /** `container/object`, for error messages. */
-  label: string;
 }
 
 /**

@@ -28,13 +28,7 @@ export {
   type SynnefoService,
 } from "./errors.ts";
 export { type DataExtent, type ExtentSource, type FileExtents, findDataExtents } from "./file-holes.ts";
-export {
-  type UploadFileOptions,
-  type UploadFileResult,
-  type UploadPhase,
-  type UploadTarget,
-  uploadFileHashmap,
-} from "./hashmap-upload.ts";
+export { type UploadFileResult, uploadFileHashmap } from "./hashmap-upload.ts";
 export {
   HttpClient,
   type HttpClientOptions,
@@ -71,3 +65,4 @@ export {
   pithosLocation,
   propertyHeader,
 } from "./plankton-headers.ts";
+export type { UploadFileOptions, UploadPhase, UploadTarget } from "./upload-options.ts";

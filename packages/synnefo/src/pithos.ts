@@ -3,12 +3,13 @@ import { createHash } from "node:crypto";
 import type { Dispatcher } from "undici";
 import { hashBlock } from "./block-hasher.ts";
 import { SynnefoError } from "./errors.ts";
-import { type UploadFileOptions, type UploadFileResult, uploadFileHashmap } from "./hashmap-upload.ts";
+import { type UploadFileResult, uploadFileHashmap } from "./hashmap-upload.ts";
 import { HttpClient, type StreamResponse } from "./http.ts";
 import { DEFAULT_BLOCK_HASH, DEFAULT_BLOCK_SIZE, merkleHash } from "./merkle.ts";
 import { hashMismatch } from "./pithos-errors.ts";
 import { encodeObjectName, encodeSegment, metaFromHeaders, metaHeaders } from "./pithos-meta.ts";
 import { type ObjectInfo, objectFromHeaders, objectFromListing } from "./pithos-objects.ts";
+import type { UploadFileOptions } from "./upload-options.ts";
 
 export interface PithosClientOptions {
   /** The object-store endpoint, e.g. `https://pithos.example.org/object-store/v1`. */
@@ -48,7 +49,7 @@ export interface ListOptions {
   marker?: string;
 }
 
-export type { UploadFileOptions, UploadFileResult } from "./hashmap-upload.ts";
+export type { UploadFileResult } from "./hashmap-upload.ts";
 export type { ObjectInfo } from "./pithos-objects.ts";
 
 /**

@@ -1,6 +1,6 @@
 /** @module steps/cloud-errors — Synnefo failures as agent errors: quota, rejected token, the rest. */
 import { SynnefoError } from "@icaas/synnefo";
-import { AgentError, type AgentErrorCode, type StepName } from "../errors.ts";
+import { AgentError, agentErrors } from "../errors.ts";
 
 /**
  * Maps a failed Pithos/Plankton call: 413 → `quota_exceeded`, 401 → `auth_failed`, anything else
@@ -8,43 +8,17 @@ import { AgentError, type AgentErrorCode, type StepName } from "../errors.ts";
  */
 export function cloudFailure(
   error: unknown,
-  step: StepName,
-  fallback: AgentErrorCode,
+  fallback: "upload_failed" | "register_failed",
   what: string,
 ): AgentError {
   if (error instanceof AgentError) return error;
   if (error instanceof SynnefoError) {
     const said = [error.message, error.details].filter(Boolean).join(": ");
-    if (error.status === 413) {
-      return new AgentError({
-        code: "quota_exceeded",
-        step,
-        message: `Pithos quota exceeded: ${said}`,
-        hint: "Free some space in Pithos or ask for a larger storage quota, then build again",
-        cause: error,
-      });
-    }
-    if (error.status === 401) {
-      return new AgentError({
-        code: "auth_failed",
-        step,
-        message: `${what}: the token was refused (${said})`,
-        hint: "The token may have expired or been renewed; build again with a fresh one",
-        cause: error,
-      });
-    }
-    return new AgentError({
-      code: fallback,
-      step,
-      message: `${what}: ${said}${error.status ? ` (HTTP ${error.status})` : ""}`,
-      hint: error.retriable ? "The cloud did not answer properly; try again later" : undefined,
-      cause: error,
-    });
+    if (error.status === 413) return agentErrors.quotaExceeded(said, error);
+    if (error.status === 401) return agentErrors.tokenRefused(what, said, error);
+    const status = error.status ? ` (HTTP ${error.status})` : "";
+    return agentErrors.cloudFailed(fallback, `${what}: ${said}${status}`, error, error.retriable);
   }
-  return new AgentError({
-    code: fallback,
-    step,
-    message: `${what}: ${error instanceof Error ? error.message : String(error)}`,
-    cause: error,
-  });
+  const said = error instanceof Error ? error.message : String(error);
+  return agentErrors.cloudFailed(fallback, `${what}: ${said}`, error);
 }

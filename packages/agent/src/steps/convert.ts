@@ -2,8 +2,8 @@
 import { rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { lastLine, runCommand } from "../child.ts";
-import { AgentError } from "../errors.ts";
-import type { DiskInfo } from "./inspect.ts";
+import { agentErrors } from "../errors.ts";
+import type { DiskInfo } from "./disk-info.ts";
 import type { StepDefinition } from "./step.ts";
 
 export interface ConvertOptions {
@@ -56,12 +56,8 @@ export async function convertToRaw(
   });
   if (r.code !== 0) {
     await rm(target, { force: true });
-    throw new AgentError({
-      code: "convert_failed",
-      step: "convert",
-      message: `qemu-img could not convert the ${disk.format} image: ${lastLine(r.stderr).replace(/^qemu-img: /, "") || `exit ${r.code ?? r.signal}`}`,
-      hint: "The image may be damaged; check it with qemu-img check",
-    });
+    const said = lastLine(r.stderr).replace(/^qemu-img: /, "") || `exit ${r.code ?? r.signal}`;
+    throw agentErrors.convertFailed(disk.format, said);
   }
   if (target !== output) await rename(target, output);
   else if (options.removeSource ?? true) await rm(disk.path, { force: true });

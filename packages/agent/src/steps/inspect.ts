@@ -2,20 +2,9 @@
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { lastLine, runCommand } from "../child.ts";
-import { AgentError } from "../errors.ts";
+import { agentErrors } from "../errors.ts";
+import type { DiskInfo } from "./disk-info.ts";
 import type { StepDefinition } from "./step.ts";
-
-export interface DiskInfo {
-  path: string;
-  /** qemu's driver name: raw, qcow2, vmdk, vpc, vhdx, vdi, qed. */
-  format: string;
-  virtualSize: number;
-  actualSize: number;
-  /** How qemu-img must open the file (always an explicit driver, never a probe). */
-  openArgs: string[];
-  /** e.g. VMDK `streamOptimized`, VHD `fixed`. */
-  subformat?: string;
-}
 
 export interface InspectLimits {
   /** Address-space cap for qemu-img info (prlimit --as). Default 1 GiB, as oVirt uses. */
@@ -26,37 +15,13 @@ export interface InspectLimits {
   maxVirtualBytes: number;
 }
 
-export const DEFAULT_INSPECT_LIMITS: InspectLimits = {
+const DEFAULT_INSPECT_LIMITS: InspectLimits = {
   memoryBytes: 2 ** 30,
   cpuSeconds: 30,
   maxVirtualBytes: 2 * 2 ** 40,
 };
 
 const SUPPORTED = new Set(["raw", "qcow2", "vmdk", "vpc", "vhdx", "vdi", "qed"]);
-
-function refuseReference(message: string): AgentError {
-  return new AgentError({
-    code: "backing_file_refused",
-    step: "inspect",
-    message,
-    hint: "Give a self-contained image: flatten it first (qemu-img convert -O qcow2 in.qcow2 out.qcow2)",
-  });
-}
-
-function unsupported(message: string, hint?: string): AgentError {
-  return new AgentError({ code: "unsupported_image", step: "inspect", message, hint });
-}
-
-function notADisk(message: string, hint?: string): AgentError {
-  return new AgentError({
-    code: "not_a_disk_image",
-    step: "inspect",
-    message,
-    hint:
-      hint ??
-      "The URL must point to a disk image (raw, qcow2, vmdk, vhd, vhdx, vdi) or an archive holding one",
-  });
-}
 
 /**
  * Finds the format and size of a disk file and refuses what must never be opened: backing files,
@@ -77,7 +42,7 @@ export async function inspectDisk(options: {
   const limits = { ...DEFAULT_INSPECT_LIMITS, ...options.limits };
   const { path } = options;
   const { head, tail, size } = await readEnds(path);
-  if (size === 0) throw notADisk("The file is empty");
+  if (size === 0) throw agentErrors.notADiskImage("The file is empty");
   const forced = checkHeaders(head, tail);
   const args = [
     `--as=${limits.memoryBytes}`,
@@ -95,42 +60,53 @@ export async function inspectDisk(options: {
   });
   if (r.code !== 0) {
     if (r.signal || r.timedOut) {
-      throw unsupported(`qemu-img could not read the image within its limits (${r.signal ?? "timeout"})`);
+      throw agentErrors.unsupportedImage(
+        `qemu-img could not read the image within its limits (${r.signal ?? "timeout"})`,
+      );
     }
-    throw notADisk(`qemu-img cannot read the file: ${lastLine(r.stderr).replace(/^qemu-img: /, "")}`);
+    throw agentErrors.notADiskImage(
+      `qemu-img cannot read the file: ${lastLine(r.stderr).replace(/^qemu-img: /, "")}`,
+    );
   }
   let info: QemuInfo;
   try {
     info = JSON.parse(r.stdout) as QemuInfo;
   } catch {
-    throw unsupported("qemu-img info answered something that is not JSON");
+    throw agentErrors.unsupportedImage("qemu-img info answered something that is not JSON");
   }
   const format = info.format;
   if (info["backing-filename"] || info["full-backing-filename"]) {
-    throw refuseReference(
+    throw agentErrors.backingFileRefused(
       `The image has a backing file (${info["backing-filename"]}); it is not self-contained`,
     );
   }
   const data = info["format-specific"]?.data;
   if (data?.["data-file"])
-    throw refuseReference(`The image keeps its data in an external file (${data["data-file"]})`);
+    throw agentErrors.backingFileRefused(
+      `The image keeps its data in an external file (${data["data-file"]})`,
+    );
   // qemu reports extents combined with the image's path; only the image itself may be one (a name
   // alone proves nothing: the download takes its name from the URL, `…/shadow` names `/etc/shadow`).
   for (const extent of data?.extents ?? []) {
     if (extent.filename && resolve(extent.filename) !== resolve(path)) {
-      throw refuseReference(`The VMDK refers to an external extent file (${extent.filename})`);
+      throw agentErrors.backingFileRefused(`The VMDK refers to an external extent file (${extent.filename})`);
     }
   }
   if (info.encrypted || data?.encrypt)
-    throw unsupported("The image is encrypted", "Give an unencrypted image");
+    throw agentErrors.unsupportedImage("The image is encrypted", "Give an unencrypted image");
   if (!SUPPORTED.has(format)) {
-    throw unsupported(`The disk format ${format} is not supported`, "Convert it to raw, qcow2 or vmdk first");
+    throw agentErrors.unsupportedImage(
+      `The disk format ${format} is not supported`,
+      "Convert it to raw, qcow2 or vmdk first",
+    );
   }
   if (format === "raw") checkRawIsDisk(head);
   const virtualSize = info["virtual-size"];
-  if (!(virtualSize > 0)) throw notADisk("The disk image has no size");
+  if (!(virtualSize > 0)) throw agentErrors.notADiskImage("The disk image has no size");
   if (virtualSize > limits.maxVirtualBytes) {
-    throw unsupported(`The disk is ${virtualSize} bytes, more than the ${limits.maxVirtualBytes} allowed`);
+    throw agentErrors.unsupportedImage(
+      `The disk is ${virtualSize} bytes, more than the ${limits.maxVirtualBytes} allowed`,
+    );
   }
   const subformat =
     forced === "vpc" && !head.subarray(0, 8).equals(VHD_COOKIE) ? "fixed" : data?.["create-type"];
@@ -175,17 +151,17 @@ function checkHeaders(head: Buffer, tail: Buffer): string | undefined {
     const version = head.readUInt32BE(4);
     const backingOffset = head.readBigUInt64BE(8);
     if (backingOffset !== 0n)
-      throw refuseReference("The qcow2 image has a backing file; it is not self-contained");
+      throw agentErrors.backingFileRefused("The qcow2 image has a backing file; it is not self-contained");
     if (head.readUInt32BE(32) !== 0)
-      throw unsupported("The qcow2 image is encrypted", "Give an unencrypted image");
+      throw agentErrors.unsupportedImage("The qcow2 image is encrypted", "Give an unencrypted image");
     // Incompatible feature bit 2: the guest data lives in an external file.
     if (version >= 3 && (head.readBigUInt64BE(72) & 4n) !== 0n) {
-      throw refuseReference("The qcow2 image keeps its data in an external file");
+      throw agentErrors.backingFileRefused("The qcow2 image keeps its data in an external file");
     }
   }
   const text = head.subarray(0, 512).toString("latin1");
   if (/^# Disk DescriptorFile/.test(text)) {
-    throw refuseReference("The VMDK is a descriptor that refers to separate extent files");
+    throw agentErrors.backingFileRefused("The VMDK is a descriptor that refers to separate extent files");
   }
   if (tail.subarray(0, 8).equals(VHD_COOKIE) || head.subarray(0, 8).equals(VHD_COOKIE)) return "vpc";
   return undefined;
@@ -203,18 +179,20 @@ function checkRawIsDisk(head: Buffer): void {
   if (mbr || gpt) return;
   const start = head.subarray(0, 512).toString("latin1").trimStart().toLowerCase();
   if (start.startsWith("<!doctype html") || start.startsWith("<html") || start.startsWith("<?xml")) {
-    throw notADisk(
+    throw agentErrors.notADiskImage(
       "The file is a web page or XML document, not a disk image",
       "The URL probably leads to a download page; use the direct link to the image file",
     );
   }
   if (head.length >= 1082 && head.readUInt16LE(1080) === 0xef53) {
-    throw unsupported(
+    throw agentErrors.unsupportedImage(
       "The file is a bare ext2/3/4 filesystem without a partition table",
       "Give a whole-disk image with a partition table (MBR or GPT)",
     );
   }
-  throw notADisk("The file is not a disk image: no known image format and no partition table");
+  throw agentErrors.notADiskImage(
+    "The file is not a disk image: no known image format and no partition table",
+  );
 }
 
 function imageOpts(driver: string, path: string): string {

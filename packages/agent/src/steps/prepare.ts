@@ -1,44 +1,30 @@
 /** @module steps/prepare — the system preparation of snf-image-creator, through @icaas/imageprep. */
 import { ImagePrepError, prepareImage } from "@icaas/imageprep";
-import { AgentError, type AgentErrorCode, abortError, type StepName } from "../errors.ts";
+import { AgentError, abortError, agentErrors, toAgentError } from "../errors.ts";
 import type { StepDefinition } from "./step.ts";
 
-/** imageprep's failures as agent errors: what cannot be prepared is `unsupported_image`. */
-export function imageprepFailure(error: unknown, step: StepName, fallback: AgentErrorCode): AgentError {
+/**
+ * imageprep's failures as agent errors: what cannot be prepared is `unsupported_image`. The step is
+ * set here too: its tests run the steps without the runner.
+ */
+export function imageprepFailure(error: unknown, step: "prepare" | "shrink"): AgentError {
   if (error instanceof AgentError) return error;
-  if (error instanceof ImagePrepError && error.code === "unsupported_image") {
-    return new AgentError({
-      code: "unsupported_image",
-      step,
-      message: `The image cannot be prepared: ${error.message.replace(/^the image cannot be prepared: /, "")}`,
-      hint: "ICaaS prepares Linux images whose root is an ext2/3/4 filesystem on an MBR or GPT disk",
-      cause: error,
-    });
-  }
-  if (error instanceof ImagePrepError && error.code === "scrub_failed") {
-    return new AgentError({
-      code: "scrub_failed",
-      step,
-      message: `The image was not uploaded: deleted files may still be readable in it: ${error.message}`,
-      hint: "This is a fault of the image preparation, not of your image; report it with the build log",
-      cause: error,
-    });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new AgentError({
-    code: fallback,
-    step,
-    message: `${step === "shrink" ? "Shrinking" : "Preparing"} the image failed: ${message}`,
-    hint: "The image's filesystem may be damaged; check it with e2fsck",
-    cause: error,
-  });
+  return toAgentError(fromImageprep(error, step), step);
+}
+
+function fromImageprep(error: unknown, step: "prepare" | "shrink"): AgentError {
+  if (error instanceof ImagePrepError && error.code === "unsupported_image")
+    return agentErrors.cannotPrepare(error.message.replace(/^the image cannot be prepared: /, ""), error);
+  if (error instanceof ImagePrepError && error.code === "scrub_failed")
+    return agentErrors.scrubFailed(error.message, error);
+  return step === "shrink" ? agentErrors.shrinkFailed(error) : agentErrors.prepareFailed(error);
 }
 
 /**
  * Tasks the agent runs beyond snf-image-creator's defaults. An image ICaaS publishes is used by other
  * people, so the builder's local mailboxes (cron output, system notices) go with the other user data.
  */
-export const EXTRA_TASKS: readonly string[] = ["cleanup-mail"];
+const EXTRA_TASKS: readonly string[] = ["cleanup-mail"];
 
 export const prepareStep: StepDefinition = {
   name: "prepare",
@@ -67,7 +53,7 @@ export const prepareStep: StepDefinition = {
       return "done";
     } catch (error) {
       if (ctx.signal.aborted) throw abortError(ctx.signal, "prepare");
-      throw imageprepFailure(error, "prepare", "prepare_failed");
+      throw imageprepFailure(error, "prepare");
     }
   },
 };

@@ -72,7 +72,7 @@ export const registerStep: StepDefinition = {
         properties,
       });
     } catch (error) {
-      throw cloudFailure(error, "register", "register_failed", "Registering the image with Plankton failed");
+      throw cloudFailure(error, "register_failed", "Registering the image with Plankton failed");
     }
     state.image = registered;
     state.location = location;

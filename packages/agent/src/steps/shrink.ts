@@ -42,7 +42,7 @@ export const shrinkStep: StepDefinition = {
       return outcome;
     } catch (error) {
       if (ctx.signal.aborted) throw abortError(ctx.signal, "shrink");
-      throw imageprepFailure(error, "shrink", "shrink_failed");
+      throw imageprepFailure(error, "shrink");
     }
   },
 };

@@ -4,9 +4,7 @@ import type { AgentErrorCode, StepName } from "../errors.ts";
 import type { AgentLog } from "../log.ts";
 import type { Manifest } from "../manifest.ts";
 import type { StepWeight } from "../step-tracker.ts";
-import type { DownloadResult } from "./download.ts";
-import type { DiskInfo } from "./inspect.ts";
-import type { UnpackResult } from "./unpack.ts";
+import type { DiskInfo } from "./disk-info.ts";
 
 /** The cloud clients a build uses. */
 export interface BuildServices {
@@ -17,10 +15,15 @@ export interface BuildServices {
   imageAccount: string;
 }
 
-/** Everything the steps hand to each other, filled in as the build goes. */
+/**
+ * Everything the steps hand to each other, filled in as the build goes. The download and unpack
+ * entries say what later steps read; the steps store their whole results (`DownloadResult`,
+ * `UnpackResult`), which the compiler checks against these. Naming those types here would make a
+ * cycle: their modules define steps, so they import this one.
+ */
 export interface BuildState {
-  download?: DownloadResult;
-  unpack?: UnpackResult;
+  download?: { path: string };
+  unpack?: { disk: string; bytes: number };
   disk?: DiskInfo;
   /** The sparse raw image being prepared, shrunk and uploaded. */
   raw?: string;

@@ -27,12 +27,7 @@ export const uploadStep: StepDefinition = {
       return "done";
     } catch (error) {
       if (ctx.signal.aborted) throw abortError(ctx.signal, "upload");
-      throw cloudFailure(
-        error,
-        "upload",
-        "upload_failed",
-        `Uploading the image to ${container}/${object} failed`,
-      );
+      throw cloudFailure(error, "upload_failed", `Uploading the image to ${container}/${object} failed`);
     }
   },
   async cleanup(ctx, state) {

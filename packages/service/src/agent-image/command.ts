@@ -22,7 +22,7 @@ async function readToken(flags: RegisterCommandFlags, env: NodeJS.ProcessEnv): P
 }
 
 /** What the command prints on stdout: the image and the line for the service's configuration. */
-export function describeRegistration(result: RegisterAgentImageResult): string[] {
+function describeRegistration(result: RegisterAgentImageResult): string[] {
   const sent = result.upload
     ? `uploaded ${result.upload.blocksSent} of ${result.upload.blocksTotal} blocks (${result.upload.bytesSent} bytes sent)`
     : "already registered from these bytes: nothing sent";

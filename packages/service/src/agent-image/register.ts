@@ -46,7 +46,7 @@ export interface RegisterAgentImageResult {
 }
 
 /** snf-image's properties of the agent image: how Cyclades deploys it and what users see. */
-export function agentImageProperties(osVersion: string): Record<string, string> {
+function agentImageProperties(osVersion: string): Record<string, string> {
   return {
     OSFAMILY: "linux",
     OS: "debian",

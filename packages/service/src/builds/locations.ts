@@ -7,11 +7,11 @@ export interface Location {
   account?: string;
 }
 
-export const DEFAULT_IMAGE_CONTAINER = "images";
-export const DEFAULT_LOG_CONTAINER = "icaas";
+const DEFAULT_IMAGE_CONTAINER = "images";
+const DEFAULT_LOG_CONTAINER = "icaas";
 
 /** A Pithos-friendly object name from a build name: `My Ubuntu 24.04!` → `my-ubuntu-24.04`. */
-export function slug(name: string): string {
+function slug(name: string): string {
   const s = name
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")

@@ -1,7 +1,6 @@
 /** @module db/builds-repository — builds and users: every state change is one atomic, guarded write. */
 import { type BuildStatus, isFinal } from "@icaas/contract";
 import type { Kysely, Transaction } from "kysely";
-import type { Dialect } from "./dialect.ts";
 import { JobRepository } from "./jobs-repository.ts";
 import type { BuildRow, Database, NewBuild } from "./schema.ts";
 
@@ -30,7 +29,7 @@ export const VIEW_COLUMNS = [
 ] as const;
 
 /** A list page leaves out the log tail: it is long, and only the build's own page shows it. */
-export const LIST_COLUMNS = VIEW_COLUMNS.filter((c) => c !== "log_tail");
+const LIST_COLUMNS = VIEW_COLUMNS.filter((c) => c !== "log_tail");
 
 export type BuildView = Pick<BuildRow, (typeof VIEW_COLUMNS)[number]>;
 export type BuildListView = Omit<BuildView, "log_tail">;
@@ -63,11 +62,9 @@ export interface FinishOptions {
 
 export class BuildRepository {
   readonly db: Kysely<Database>;
-  readonly dialect: Dialect;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
+  constructor(db: Kysely<Database>) {
     this.db = db;
-    this.dialect = dialect;
   }
 
   /** Stores the latest token seen for a user (sealed). */
@@ -184,14 +181,6 @@ export class BuildRepository {
     return options.details
       ? query.select(LIST_COLUMNS).execute()
       : query.select(["id", "name", "status"]).execute();
-  }
-
-  /** Cancels a CREATING build of this user and queues the VM's destruction. */
-  async cancel(id: number, userUuid: string, now = Date.now()): Promise<"ok" | "not_found" | "not_active"> {
-    const owned = await this.findOwned(id, userUuid);
-    if (!owned) return "not_found";
-    const done = await this.finish(id, "CANCELED", { details: "Canceled by the user", now });
-    return done ? "ok" : "not_active";
   }
 
   /** Soft-deletes a build of this user; its VM, if any, is destroyed. Pithos objects are kept. */

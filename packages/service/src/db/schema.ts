@@ -1,6 +1,6 @@
 /** @module db/schema — the tables as Kysely sees them; times are epoch milliseconds, booleans 0/1. */
 import type { BuildStatus } from "@icaas/contract";
-import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { Generated, Insertable, Selectable } from "kysely";
 
 /**
  * Where the agent VM is: `none` (not asked for), `creating` (a create call was sent, its id may be
@@ -96,5 +96,4 @@ export interface Database {
 
 export type BuildRow = Selectable<BuildsTable>;
 export type NewBuild = Insertable<BuildsTable>;
-export type BuildUpdate = Updateable<BuildsTable>;
 export type JobRow = Selectable<JobsTable>;

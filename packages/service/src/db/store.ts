@@ -47,7 +47,7 @@ export async function openStore(
   }
   return {
     dialect,
-    builds: new BuildRepository(db, dialect),
+    builds: new BuildRepository(db),
     jobs: new JobRepository(db, dialect),
     ping: async () => {
       await db.selectFrom("icaas_meta").select("key").limit(1).execute();

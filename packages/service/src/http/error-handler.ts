@@ -64,7 +64,7 @@ function fromFastify(error: FastifyError): ApiError | undefined {
   }
 }
 
-export function toApiError(error: unknown, request: FastifyRequest): ApiError {
+function toApiError(error: unknown, request: FastifyRequest): ApiError {
   if (error instanceof ApiError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {

@@ -84,9 +84,4 @@ export function installStatic(app: FastifyInstance, webDir: string | undefined):
     reply.header("content-length", stats.size);
     return reply.send(createReadStream(file));
   });
-
-  app.setNotFoundHandler((_request, reply) => {
-    const error = errors.notFound();
-    reply.code(error.status).send(error.toJSON());
-  });
 }

@@ -25,7 +25,7 @@ export function vmName(buildId: number, date = new Date()): string {
 }
 
 /** The INI the agent reads: only the one-time manifest URL, no secret beyond the nonce. */
-export function manifestCfg(endpoint: string, buildId: number, nonce: string): string {
+function manifestCfg(endpoint: string, buildId: number, nonce: string): string {
   return `[manifest]\nurl = ${endpoint}/builds/agent/${buildId}/${nonce}\n`;
 }
 

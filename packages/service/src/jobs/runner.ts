@@ -27,7 +27,7 @@ export interface RunnerOptions {
 }
 
 /** Exponential backoff with jitter: base·2^attempts, capped, scaled by 50–100 %. */
-export function backoff(attempts: number, baseMs: number, maxMs: number): number {
+function backoff(attempts: number, baseMs: number, maxMs: number): number {
   const raw = Math.min(maxMs, baseMs * 2 ** Math.min(attempts, 30));
   return Math.round(raw * (0.5 + Math.random() * 0.5));
 }

@@ -1,13 +1,10 @@
 /** @module routes/builds — the user API: create, list, show, cancel and delete builds. */
-import { type BuildStatus, RULES, srcSyntaxProblem } from "@icaas/contract";
+import { type BuildStatus, RULES } from "@icaas/contract";
 import type { FastifyInstance, FastifyRequest, FastifySchemaValidationError } from "fastify";
-import { findControlCharacter } from "../builds/control-characters.ts";
-import { checkAccounts, resolveLocations } from "../builds/locations.ts";
-import { checkSourcePolicy, sourcePolicyOf } from "../builds/source-policy.ts";
+import { createBuild } from "../builds/create-build.ts";
+import { endBuild } from "../builds/end-build.ts";
 import { buildJsonText, buildSummaryText } from "../builds/view.ts";
 import type { ServiceContext } from "../context.ts";
-import { SEAL } from "../context.ts";
-import { randomToken, sha256Hex } from "../crypto.ts";
 import { errors } from "../errors.ts";
 import { errorPath, genericValidationError } from "../http/error-handler.ts";
 import {
@@ -31,18 +28,6 @@ const AUTH_HEADER = {
   type: "object",
   properties: { "x-auth-token": { type: "string", description: "The user's Synnefo token." } },
 } as const;
-
-/** JSON with object keys sorted, so a replay with the keys in another order is the same request. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -157,57 +142,15 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       },
     },
     async (request, reply) => {
-      const user = request.user!;
-      const input = (request.body as CreateBuildBody).build;
-      // Refused before anything is stored or a VM is paid for (like schema errors, not rate-counted).
-      const control = findControlCharacter(input, "build");
-      if (control) throw errors.invalidCharacters(control.path, control.codePoint);
-      const srcProblem = srcSyntaxProblem(input.src);
-      if (srcProblem) throw errors.invalidParameter("build.src", srcProblem);
-      checkSourcePolicy(sourcePolicyOf(ctx), input.src);
-      checkAccounts(user.uuid, input);
-      ctx.createLimiter.take(user.uuid);
-      const key = header(request, "idempotency-key");
-      const nonce = randomToken(32);
-      const sealedToken = ctx.box.encrypt(request.userToken!, SEAL.userToken);
-      const result = await ctx.store.builds.create({
-        build: {
-          user_uuid: user.uuid,
-          name: input.name,
-          src: input.src,
-          description: input.description ?? "",
-          public: input.public ? 1 : 0,
-          project: input.project ?? null,
-          networks: input.networks ? JSON.stringify(input.networks) : null,
-          checksum: input.checksum ?? null,
-          user_token_sealed: sealedToken,
-          nonce_sealed: ctx.box.encrypt(nonce, SEAL.nonce),
-          nonce_hash: sha256Hex(nonce),
-          idempotency_key: key ?? null,
-          request_hash: key ? sha256Hex(canonicalJson(input)) : null,
-        },
-        locations: (id) => {
-          const l = resolveLocations(id, input.name, input.image, input.log);
-          return { image: JSON.stringify(l.image), log: JSON.stringify(l.log) };
-        },
-        userTokenSealed: sealedToken,
-        maxActive: ctx.config.maxActiveBuildsPerUser,
+      const { build, replayed } = await createBuild(ctx, {
+        user: request.user!,
+        userToken: request.userToken!,
+        input: (request.body as CreateBuildBody).build,
+        idempotencyKey: header(request, "idempotency-key"),
       });
-      switch (result.kind) {
-        case "too_many":
-          throw errors.tooManyBuilds(ctx.config.maxActiveBuildsPerUser);
-        case "key_reused":
-          throw errors.idempotencyKeyReused();
-        case "replayed":
-          if (result.build.deleted === 1) throw errors.buildNotFound();
-          reply.header("idempotent-replayed", "true");
-          break;
-        case "created":
-          ctx.wakeJobs();
-          break;
-      }
+      if (replayed) reply.header("idempotent-replayed", "true");
       reply.code(202).type(JSON_TYPE);
-      return `{"build":${buildJsonText(result.build, ctx.endpoint)}}`;
+      return `{"build":${buildJsonText(build, ctx.endpoint)}}`;
     },
   );
 
@@ -296,8 +239,7 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
     async (request, reply) => {
       if (request.validationError?.validationContext === "params") throw errors.buildNotFound();
       const { id } = request.params as { id: number };
-      const user = request.user!;
-      const owned = await ctx.store.builds.findOwned(id, user.uuid);
+      const owned = await ctx.store.builds.findOwned(id, request.user!.uuid);
       if (!owned) throw errors.buildNotFound();
       const body = request.body as Record<string, unknown> | undefined;
       if (
@@ -309,11 +251,8 @@ export async function buildRoutes(app: FastifyInstance, ctx: ServiceContext): Pr
       )
         throw errors.actionMissing();
       if (request.validationError) throw errors.invalidAction();
-      const outcome = await ctx.store.builds.cancel(id, user.uuid);
-      if (outcome === "not_found") throw errors.buildNotFound();
-      if (outcome === "not_active") throw errors.buildNotActive();
-      ctx.metrics.buildsEnded.inc({ status: "CANCELED", reason: "user" });
-      ctx.wakeJobs();
+      const canceled = await endBuild(ctx, id, "CANCELED", "user", { details: "Canceled by the user" });
+      if (!canceled) throw errors.buildNotActive();
       reply.code(204).send();
     },
   );
