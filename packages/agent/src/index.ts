@@ -1,5 +1,6 @@
 /** @module @icaas/agent — the ICaaS agent: one build inside its VM, from manifest to registered image. */
 export { type AgentOptions, DEFAULT_MANIFEST, runAgent } from "./agent.ts";
+export { type DownloadOptions, type DownloadResult, download } from "./download/download.ts";
 export {
   AgentError,
   type AgentErrorCode,
@@ -20,7 +21,6 @@ export { Reporter, type StatusReport, type StepReport, type StepState } from "./
 export { type BuildOutcome, runBuild } from "./run-build.ts";
 export { StepTracker, type StepWeight } from "./step-tracker.ts";
 export { convertToRaw } from "./steps/convert.ts";
-export { type DownloadOptions, type DownloadResult, download } from "./steps/download.ts";
 export { BUILD_STEPS, STEP_WEIGHTS } from "./steps/index.ts";
 export { type DiskInfo, inspectDisk } from "./steps/inspect.ts";
 export { fitProperties, imageProperties } from "./steps/register.ts";

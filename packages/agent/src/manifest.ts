@@ -2,9 +2,9 @@
 import { readFile } from "node:fs/promises";
 import { policyFromManifest, type SourcePolicy } from "@icaas/source-policy";
 import { parse as parseIni } from "ini";
+import { DEFAULT_THROUGHPUT } from "./download/throughput-guard.ts";
 import { AgentError } from "./errors.ts";
 import { requestJson } from "./http-json.ts";
-import { DEFAULT_THROUGHPUT } from "./steps/throughput-guard.ts";
 
 /** Sections of key → string, as the INI file (or the service's JSON) holds them. */
 export type RawManifest = Record<string, Record<string, string>>;

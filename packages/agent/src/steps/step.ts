@@ -1,10 +1,10 @@
 /** @module steps/step — what a step is to the runner: a name, a weight, a run function, a cleanup. */
 import type { ImageInfo, PithosClient, PlanktonClient } from "@icaas/synnefo";
+import type { DownloadResult } from "../download/download.ts";
 import type { AgentErrorCode, StepName } from "../errors.ts";
 import type { AgentLog } from "../log.ts";
 import type { Manifest } from "../manifest.ts";
 import type { StepWeight } from "../step-tracker.ts";
-import type { DownloadResult } from "./download.ts";
 import type { DiskInfo } from "./inspect.ts";
 import type { UnpackResult } from "./unpack.ts";
 

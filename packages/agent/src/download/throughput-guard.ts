@@ -1,4 +1,4 @@
-/** @module steps/throughput-guard — drops a download connection that stays under a minimum rate over a window. */
+/** @module download/throughput-guard — drops a download connection that stays under a minimum rate over a window. */
 
 export interface ThroughputRule {
   /** Bytes per second a connection must average over every window; 0 turns the rule off. */
