@@ -38,6 +38,10 @@ export interface DownloadOptions {
   policy: SourcePolicy;
   /** DNS for source host names; default the system's. */
   resolve?: Resolver;
+  /** Given every batch of bytes once it is written, in file order (a streaming decoder). */
+  tee?: (chunks: Buffer[]) => Promise<void>;
+  /** The file starts over from byte 0 (a server that cannot resume): what `tee` got is void. */
+  onRestart?: () => void;
 }
 
 export interface DownloadResult {
@@ -108,6 +112,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     // A server that keeps answering nonsense to Range must not keep us going round.
     if (++failures > retries) throw failed(why);
     log(`${why}; starting the download over`);
+    options.onRestart?.();
     await fh?.truncate(0);
     have = 0;
     sha256 = createHash("sha256");
@@ -244,6 +249,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
           extra?.update(c);
         }
         have += size;
+        await options.tee?.(chunks);
         options.onProgress?.(have, total);
       };
       for (let chunks = await tap.take(); chunks; chunks = await tap.take()) {

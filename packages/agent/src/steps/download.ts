@@ -1,5 +1,8 @@
 /** @module steps/download — the download step: the source image to the work dir, sizes announced to the tracker. */
+import { join } from "node:path";
 import { download } from "../download/download.ts";
+import { StreamedImage } from "../download/streamed-image.ts";
+import { DEFAULT_INSPECT_LIMITS } from "./inspect.ts";
 import type { BuildContext, StepDefinition } from "./step.ts";
 
 /**
@@ -22,7 +25,16 @@ export const downloadStep: StepDefinition = {
   async run(ctx, state, progress) {
     const { image, limits } = ctx.manifest;
     let announced = false;
+    // Decoded while it arrives when it is a zip holding a streamOptimized VMDK; else unpacked after.
+    const streamed = new StreamedImage({
+      // A leading dot: no downloaded file is ever named so (download names drop them).
+      raw: join(ctx.workDir, ".streamed.raw"),
+      maxVirtualBytes: DEFAULT_INSPECT_LIMITS.maxVirtualBytes,
+      signal: ctx.signal,
+    });
     const result = await download({
+      tee: streamed.push,
+      onRestart: streamed.restart,
       url: image.src,
       destDir: ctx.workDir,
       maxBytes: limits.maxDownloadBytes,
@@ -42,8 +54,12 @@ export const downloadStep: StepDefinition = {
         }
         progress(done, total);
       },
+    }).catch(async (error) => {
+      await streamed.outcome(false);
+      throw error;
     });
     state.download = result;
+    state.streamed = await streamed.outcome();
     ctx.log.info(`downloaded ${result.fileName}: ${result.bytes} bytes, sha256 ${result.sha256}`);
     return "done";
   },

@@ -1,6 +1,7 @@
 /** @module steps/step — what a step is to the runner: a name, a weight, a run function, a cleanup. */
 import type { ImageInfo, PithosClient, PlanktonClient } from "@icaas/synnefo";
 import type { DownloadResult } from "../download/download.ts";
+import type { StreamOutcome } from "../download/streamed-image.ts";
 import type { AgentErrorCode, StepName } from "../errors.ts";
 import type { AgentLog } from "../log.ts";
 import type { Manifest } from "../manifest.ts";
@@ -20,6 +21,8 @@ export interface BuildServices {
 /** Everything the steps hand to each other, filled in as the build goes. */
 export interface BuildState {
   download?: DownloadResult;
+  /** How decoding the disk while it downloaded went (a zip with a streamOptimized VMDK). */
+  streamed?: StreamOutcome;
   unpack?: UnpackResult;
   disk?: DiskInfo;
   /** The sparse raw image being prepared, shrunk and uploaded. */

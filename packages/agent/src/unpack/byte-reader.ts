@@ -58,6 +58,17 @@ export class ByteReader {
     return out;
   }
 
+  /** Up to `max` bytes, as they come (no copy); empty only at the end of the stream. */
+  async readSome(max: number): Promise<Buffer> {
+    while (this.#buffered === 0 && (await this.#more())) {}
+    const first = this.#chunks[0];
+    if (!first) return Buffer.alloc(0);
+    const out = first.subarray(0, Math.min(max, first.length));
+    this.#drop(out.length);
+    this.position += out.length;
+    return out;
+  }
+
   /** Skips `n` bytes; returns how many there were. */
   async skip(n: number): Promise<number> {
     let left = n;
