@@ -12,7 +12,7 @@ export type StreamOutcome =
   /** Not a zip with a streamOptimized VMDK first, or the download started over: unpack as before. */
   | { kind: "declined"; reason: string }
   /** The decoder found damage (or a bomb): final unless the zip itself is worse. */
-  | { kind: "failed"; error: AgentError };
+  | { kind: "failed"; error: AgentError; member: StreamedMember };
 
 export interface StreamedImageOptions {
   /** The raw disk is written here. */
@@ -64,7 +64,7 @@ export class StreamedImage {
       await rm(raw, { force: true });
       if (this.#declined) return { kind: "declined", reason: this.#declined };
       if (error instanceof NotStreamable) return { kind: "declined", reason: error.message };
-      if (error instanceof AgentError) return { kind: "failed", error };
+      if (error instanceof AgentError) return { kind: "failed", error, member };
       return { kind: "declined", reason: `the streaming decode stopped: ${(error as Error).message}` };
     } finally {
       // The download must never wait on a decoder that is gone.

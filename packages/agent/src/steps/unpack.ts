@@ -139,14 +139,21 @@ export async function confirmStreamed(
 ): Promise<UnpackResult | undefined> {
   const picked = await fromZip(zipPath);
   picked.close();
-  if (streamed.kind === "failed") throw streamed.error;
   const { entry } = picked;
-  const { member, result } = streamed;
-  if (entry.name !== member.name || entry.size !== member.bytes || entry.crc32 !== member.crc32 >>> 0) {
+  const { member } = streamed;
+  // A member that is not the disk after all (an OVF pointing elsewhere) decides nothing.
+  if (streamed.kind === "failed" && (!member.name || entry.name === member.name)) throw streamed.error;
+  if (
+    streamed.kind === "failed" ||
+    entry.name !== member.name ||
+    entry.size !== member.bytes ||
+    entry.crc32 !== member.crc32 >>> 0
+  ) {
     log(`the zip's central directory does not confirm the streamed ${member.name}; unpacking it again`);
-    await rm(streamed.raw, { force: true });
+    if (streamed.kind === "decoded") await rm(streamed.raw, { force: true });
     return undefined;
   }
+  const { result } = streamed;
   log(
     `zip archive: ${picked.count} entries; the disk ${entry.name} was decoded while downloading (streamOptimized VMDK, ${result.grains} grains, ${result.allocated} bytes of data)`,
   );
