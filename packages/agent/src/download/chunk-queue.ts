@@ -20,7 +20,7 @@ export class ChunkQueue implements AsyncIterable<Buffer> {
   #wakeReader: (() => void) | undefined;
   #wakeWriter: (() => void) | undefined;
 
-  constructor(highWater = 16 << 20) {
+  constructor(highWater = 4 << 20) {
     this.#highWater = highWater;
   }
 

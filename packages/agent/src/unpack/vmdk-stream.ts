@@ -9,7 +9,7 @@ import { type ExpansionLimits, expansionRefused } from "./expand.ts";
 const SECTOR = 512;
 const inflateAsync = promisify(inflate);
 /** Compressed grains in flight at once: enough to keep the thread pool's inflaters busy. */
-const IN_FLIGHT = 8;
+const IN_FLIGHT = 4;
 /** The header area (header, descriptor, qemu's in-place tables) is read whole; more is no stream. */
 const MAX_OVERHEAD_BYTES = 64 << 20;
 const MAX_METADATA_BYTES = 64 << 20;

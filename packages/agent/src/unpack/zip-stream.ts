@@ -61,7 +61,11 @@ export async function* zipMemberStream(
       if (method === 8) {
         const input = sizeKnown ? limited(reader, compressed) : reader.rest();
         // 256 KiB output slices (yauzl's 16 KiB ones cost about 3× the CPU on a disk image).
-        data = pipeline(Readable.from(input), zlib.createInflateRaw({ chunkSize: 256 << 10 }), () => {});
+        data = pipeline(
+          Readable.from(input, { highWaterMark: 1 }),
+          zlib.createInflateRaw({ chunkSize: 256 << 10 }),
+          () => {},
+        );
       } else if (method === 0 && sizeKnown) {
         data = limited(reader, compressed);
       } else {
