@@ -105,6 +105,31 @@ describe("StreamedImage: a Bitnami zip decoded while it downloads", () => {
     }
   });
 
+  it("streams a stored member (zip -0) too", async () => {
+    const stored = (await makeBitnamiZip({ raw, dir: join(dir, "stored"), store: true })).path;
+    const { outcome } = await fetchStreamed(stored);
+    assert.equal(outcome.kind, "decoded", JSON.stringify(outcome));
+    if (outcome.kind === "decoded") assert.ok((await readFile(outcome.raw)).equals(expected));
+  });
+
+  it("refuses a member whose name leads out of the archive (unsafe_archive), as the zip check does", async () => {
+    const folder = join(dir, "evil");
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, "aa.txt"), "x\n");
+    await run("cp", [zip, join(folder, "in.zip")]);
+    await run("zip", ["-q", "-0", "evil.zip", "aa.txt", "in.zip"], { cwd: folder });
+    const evil = join(folder, "evil.zip");
+    const bytes = await readFile(evil);
+    await writeFile(evil, Buffer.from(bytes.toString("latin1").replaceAll("aa.txt", "../txt"), "latin1"));
+    const { result, outcome } = await fetchStreamed(evil);
+    assert.equal(outcome.kind, "failed");
+    if (outcome.kind === "failed") assert.equal(outcome.error.code, "unsafe_archive");
+    await assert.rejects(
+      confirmStreamed(result.path, outcome as never, () => {}),
+      { code: "unsafe_archive" },
+    );
+  });
+
   it("leaves anything else to the usual unpack (a qcow2 in a zip)", async () => {
     const folder = join(dir, "q");
     await mkdir(join(folder, "d"), { recursive: true });
