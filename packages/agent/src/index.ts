@@ -1,5 +1,6 @@
 /** @module @icaas/agent — the ICaaS agent: one build inside its VM, from manifest to registered image. */
 export { type AgentOptions, DEFAULT_MANIFEST, runAgent } from "./agent.ts";
+export { type DownloadOptions, type DownloadResult, download } from "./download/download.ts";
 export { AgentError, type AgentErrorInit } from "./errors.ts";
 export { AgentLog, PithosLogAppender } from "./log.ts";
 export {
@@ -15,7 +16,6 @@ export { type BuildOutcome, runBuild } from "./run-build.ts";
 export { StepTracker, type StepWeight } from "./step-tracker.ts";
 export { convertToRaw } from "./steps/convert.ts";
 export type { DiskInfo } from "./steps/disk-info.ts";
-export { type DownloadOptions, type DownloadResult, download } from "./steps/download.ts";
 export { BUILD_STEPS, STEP_WEIGHTS } from "./steps/index.ts";
 export { inspectDisk } from "./steps/inspect.ts";
 export { fitProperties, imageProperties } from "./steps/register.ts";

@@ -80,6 +80,11 @@ export const convertStep: StepDefinition = {
     });
     state.raw = r.path;
     state.rawBytes = r.bytes;
+    const streamed = state.streamed;
+    if (streamed?.kind === "decoded" && disk.path === streamed.raw) {
+      ctx.log.info(`converted vmdk to raw while downloading: ${r.bytes} bytes`);
+      return "done";
+    }
     if (!r.copied) {
       ctx.log.info("the disk is raw already; no conversion needed");
       return "skipped";

@@ -15,7 +15,7 @@ export interface InspectLimits {
   maxVirtualBytes: number;
 }
 
-const DEFAULT_INSPECT_LIMITS: InspectLimits = {
+export const DEFAULT_INSPECT_LIMITS: InspectLimits = {
   memoryBytes: 2 ** 30,
   cpuSeconds: 30,
   maxVirtualBytes: 2 * 2 ** 40,

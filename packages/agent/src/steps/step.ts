@@ -1,5 +1,6 @@
 /** @module steps/step — what a step is to the runner: a name, a weight, a run function, a cleanup. */
 import type { ImageInfo, PithosClient, PlanktonClient } from "@icaas/synnefo";
+import type { StreamOutcome } from "../download/streamed-image.ts";
 import type { AgentErrorCode, StepName } from "../errors.ts";
 import type { AgentLog } from "../log.ts";
 import type { Manifest } from "../manifest.ts";
@@ -24,6 +25,8 @@ export interface BuildServices {
 export interface BuildState {
   download?: { path: string };
   unpack?: { disk: string; bytes: number };
+  /** How decoding the disk while it downloaded went (a zip with a streamOptimized VMDK). */
+  streamed?: StreamOutcome;
   disk?: DiskInfo;
   /** The sparse raw image being prepared, shrunk and uploaded. */
   raw?: string;

@@ -1,6 +1,7 @@
 /** @module steps/unpack — from the downloaded file to one disk file: zip, tar/ova, gz/xz/bz2/zst, nested. */
 import { rm, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
+import type { StreamOutcome } from "../download/streamed-image.ts";
 import { abortError } from "../errors.ts";
 import { chooseDisk, isOvf, ovfReferences } from "../unpack/choose-disk.ts";
 import { decompress } from "../unpack/decompress.ts";
@@ -125,6 +126,44 @@ interface Picked {
   close(): void;
 }
 
+/**
+ * A disk decoded while it downloaded counts once the zip's central directory confirms it: every
+ * name checked (as for any zip), the same disk chosen, the same size and CRC-32. A decode that
+ * failed is final once the zip itself is sound (else the zip's own error is the one to give).
+ * Resolves `undefined` when the file must be unpacked the usual way.
+ */
+export async function confirmStreamed(
+  zipPath: string,
+  streamed: Exclude<StreamOutcome, { kind: "declined" }>,
+  log: (message: string) => void,
+): Promise<UnpackResult | undefined> {
+  const picked = await fromZip(zipPath);
+  picked.close();
+  const { entry } = picked;
+  const { member } = streamed;
+  // A member that is not the disk after all (an OVF pointing elsewhere) decides nothing.
+  if (streamed.kind === "failed" && (!member.name || entry.name === member.name)) throw streamed.error;
+  if (
+    streamed.kind === "failed" ||
+    entry.name !== member.name ||
+    entry.size !== member.bytes ||
+    entry.crc32 !== member.crc32 >>> 0
+  ) {
+    log(`the zip's central directory does not confirm the streamed ${member.name}; unpacking it again`);
+    if (streamed.kind === "decoded") await rm(streamed.raw, { force: true });
+    return undefined;
+  }
+  const { result } = streamed;
+  log(
+    `zip archive: ${picked.count} entries; the disk ${entry.name} was decoded while downloading (streamOptimized VMDK, ${result.grains} grains, ${result.allocated} bytes of data)`,
+  );
+  return {
+    disk: streamed.raw,
+    layers: [`zip: ${entry.name}`, "vmdk: streamOptimized, decoded while downloading"],
+    bytes: result.capacityBytes,
+  };
+}
+
 async function fromZip(path: string): Promise<Picked> {
   const zip = await openZip(path);
   try {
@@ -168,6 +207,18 @@ export const unpackStep: StepDefinition = {
   failureCode: "unpack_failed",
   async run(ctx, state, progress) {
     const input = state.download!.path;
+    const log = (line: string) => ctx.log.info(line);
+    const streamed = state.streamed;
+    if (streamed?.kind === "declined") log(`not decoded while downloading: ${streamed.reason}`);
+    if (streamed && streamed.kind !== "declined") {
+      const decoded = await confirmStreamed(input, streamed, log);
+      if (decoded) {
+        await rm(input, { force: true });
+        state.unpack = decoded;
+        progress(decoded.bytes, decoded.bytes);
+        return "done";
+      }
+    }
     const result = await unpack({
       input,
       workDir: ctx.workDir,

@@ -10,6 +10,8 @@ export interface ArchiveEntry {
   size: number;
   /** Stored (compressed) size, for zip. */
   compressedSize?: number;
+  /** CRC-32 of the uncompressed bytes, for zip. */
+  crc32?: number;
   /** Target of a link. */
   linkTarget?: string;
 }

@@ -129,7 +129,7 @@ function toEntry(e: yauzl.Entry): ArchiveEntry {
   const unixMode = (e.versionMadeBy >> 8 === 3 ? e.externalFileAttributes >>> 16 : 0) & S_IFMT;
   const kind: ArchiveEntry["kind"] =
     unixMode === S_IFLNK ? "symlink" : name.endsWith("/") || unixMode === S_IFDIR ? "directory" : "file";
-  return { name, kind, size: e.uncompressedSize, compressedSize: e.compressedSize };
+  return { name, kind, size: e.uncompressedSize, compressedSize: e.compressedSize, crc32: e.crc32 };
 }
 
 /** Where an entry's data starts: after its local header, whose name and extra lengths may differ. */

@@ -1,4 +1,4 @@
-/** @module steps/source-guard — the source policy applied to the address each download connection goes to. */
+/** @module download/source-guard — the source policy applied to the address each download connection goes to. */
 import { lookup as dnsLookup } from "node:dns/promises";
 import type { LookupFunction } from "node:net";
 import {

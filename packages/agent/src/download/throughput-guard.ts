@@ -1,4 +1,4 @@
-/** @module steps/throughput-guard — drops a download connection that stays under a minimum rate over a window. */
+/** @module download/throughput-guard — drops a download connection that stays under a minimum rate over a window. */
 import { MANIFEST_DEFAULTS } from "@icaas/contract";
 
 export interface ThroughputRule {

@@ -1,4 +1,4 @@
-/** @module body-tap — reads an HTTP response body without ever dropping a chunk that arrived. */
+/** @module download/body-tap — reads an HTTP response body without ever dropping a chunk that arrived. */
 import type { IncomingMessage } from "node:http";
 
 /**
