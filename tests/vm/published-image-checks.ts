@@ -17,7 +17,7 @@ import { FIRST_BOOT, firstBootDone, type GuestFacts, guestFacts, problems, stepO
 import { type Guest, guest, makeSshKey, waitForSsh } from "./guest-ssh.ts";
 import { findNeedles } from "./scan-markers.ts";
 import { type BootableSource, sourceSecrets } from "./source/bootable-source.ts";
-import { adminServer, consoleOf, qemuProcessesUnder, until } from "./vm-harness.ts";
+import { type AdminServer, adminServer, consoleOf, qemuProcessesUnder, until } from "./vm-harness.ts";
 
 /** A flavor on the qemu driver: 2 vCPUs (MTTCG), 1 GiB, a 4 GiB disk (the source is 1.5 GiB). */
 export const QEMU_FLAVOR = {
@@ -40,6 +40,11 @@ export interface PublishedImage {
   flavor?: { id: number };
   /** Where the steps' durations go: scanMs, deployMs, bootToSshMs, firstBootMs, rebootMs. */
   times?: Record<string, number>;
+  /**
+   * Checks of the caller's own on the booted guest, registered as one more `it` (named `what`) after
+   * first boot and before the reboot: what a layout variant adds (its firmware, partitions, mounts).
+   */
+  guestChecks?: { what: string; run: (guest: Guest, server: AdminServer) => Promise<void> };
 }
 
 /**
@@ -135,6 +140,13 @@ export function publishedImageChecks(image: PublishedImage): void {
     );
     assert.ok(await networkStepsRan(g, first), `network steps:\n${first.firstBootLog}`);
   });
+
+  const extra = image.guestChecks;
+  if (extra)
+    it(extra.what, async () => {
+      assert.ok(g && first, "needs the first boot");
+      await extra.run(g, await adminServer(pipeline().cloud.url, serverId));
+    });
 
   it("after a reboot: first boot does not run again, sshd is up, still no failed unit", async () => {
     assert.ok(g && first, "needs the first boot");
