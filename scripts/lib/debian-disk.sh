@@ -169,6 +169,9 @@ terminal_output console serial
 insmod part_$DEBIAN_DISK_TABLE
 insmod ext2
 insmod gzio
+# A video mode for the kernel, as Debian's load_video: under UEFI there is no VGA text mode, so
+# without it the kernel has no framebuffer and the screen stays blank.
+insmod all_video
 search --no-floppy --fs-uuid --set=root $uuid
 menuentry 'Debian GNU/Linux 12' {
 	linux /vmlinuz root=UUID=$uuid ro $cmdline
@@ -395,7 +398,7 @@ debian_disk_esp() {
   dir=$(mktemp -d)
   debian_disk_grub_early_config "$uuid" >"$dir/early.cfg"
   grub-mkimage -O x86_64-efi -o "$dir/BOOTX64.EFI" -c "$dir/early.cfg" -p /boot/grub \
-    part_gpt ext2 search_fs_uuid
+    part_gpt ext2 search search_fs_uuid
   truncate -s "$(((esp[2] - esp[1]) * 1048576))" "$dir/esp.img"
   mkfs.vfat -F 32 -i "$id" -n EFI "$dir/esp.img" >/dev/null
   MTOOLS_SKIP_CHECK=1 mmd -i "$dir/esp.img" ::/EFI ::/EFI/BOOT
@@ -419,7 +422,7 @@ debian_disk_gpt_bios_grub() {
   sector=$((bios[1] * 2048))
   debian_disk_grub_early_config "$uuid" >"$dir/early.cfg"
   grub-mkimage -O i386-pc -o "$dir/core.img" -c "$dir/early.cfg" -p /boot/grub \
-    biosdisk part_gpt ext2 search_fs_uuid
+    biosdisk part_gpt ext2 search search_fs_uuid
   [ "$(stat -c %s "$dir/core.img")" -le $(((bios[2] - bios[1]) * 1048576)) ] ||
     debian_disk_die "GRUB core.img does not fit the BIOS boot partition"
   debian_disk_le64 $((sector + 1)) | dd of="$dir/core.img" bs=1 seek=$((0x1f4)) conv=notrunc status=none
