@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEB_PACKAGES=(qemu-utils fdisk gdisk e2fsprogs xfsprogs btrfs-progs lvm2 postgresql chromium zip unzip xz-utils zstd bzip2 curl wrk
-  qemu-system-x86 ovmf debootstrap openssh-client openssl grub-pc-bin)
+  qemu-system-x86 ovmf debootstrap openssh-client openssl grub-pc-bin grub-efi-amd64-bin dosfstools mtools)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

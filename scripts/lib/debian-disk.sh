@@ -2,7 +2,7 @@
 # debian-disk.sh — builds bootable Debian 12 raw disks from Debian's packages, as root on a Debian 12
 # host, without loop devices or mounts on the host: debootstrap into a directory (cached), configure
 # it, then mkfs.ext4 -d writes the filesystem straight into the disk file at the partition's offset,
-# and GRUB's boot.img + core.img go into the MBR and the gap before partition 1.
+# and the boot loader is written for the partition table (see debian_disk_table_msdos / _gpt).
 #
 # Source it, then:
 #   debian_disk_host_tools [boot]                # apt-get installs what is missing (boot: QEMU too)
@@ -14,7 +14,8 @@
 #
 # Environment: ICAAS_DEBOOTSTRAP_CACHE (default /var/cache/icaas/debootstrap), DEBIAN_MIRROR
 # (default http://deb.debian.org/debian), DEBIAN_DISK_FS (ext4; the only one so far),
-# DEBIAN_DISK_TABLE (msdos; the only one so far), DEBIAN_DISK_NET (hotplug or auto: see
+# DEBIAN_DISK_TABLE (msdos: BIOS GRUB in the MBR; gpt: UEFI GRUB on an ESP plus BIOS GRUB in a BIOS
+# boot partition, as Debian's cloud images), DEBIAN_DISK_NET (hotplug or auto: see
 # debian_disk_network).
 
 DEBIAN_SUITE=bookworm
@@ -40,10 +41,12 @@ debian_disk_die() {
 debian_disk_host_tools() {
   local -A need=([debootstrap]=debootstrap [mkfs.ext4]=e2fsprogs [sfdisk]=fdisk [qemu-img]=qemu-utils
     [grub-mkimage]=grub-common [zstd]=zstd [unshare]=util-linux [zip]=zip [jq]=jq
-    [ssh-keygen]=openssh-client)
+    [ssh-keygen]=openssh-client [sgdisk]=gdisk [mkfs.vfat]=dosfstools [mcopy]=mtools)
   local missing=() cmd
   for cmd in "${!need[@]}"; do command -v "$cmd" >/dev/null || missing+=("${need[$cmd]}"); done
   [ -f /usr/lib/grub/i386-pc/boot.img ] || missing+=(grub-pc-bin)
+  [ -d /usr/lib/grub/x86_64-efi ] || missing+=(grub-efi-amd64-bin)
+  [ "${1:-}" != boot ] || [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || missing+=(ovmf)
   [ "${1:-}" != boot ] || command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
   if [ ${#missing[@]} -gt 0 ]; then
     debian_disk_log "installing host packages: ${missing[*]}"
@@ -125,6 +128,7 @@ debian_disk_configure() {
   echo "$uuid" >"$root/.debian-disk-uuid"
 
   printf 'UUID=%s / %s errors=remount-ro 0 1\n' "$uuid" "$DEBIAN_DISK_FS" >"$root/etc/fstab"
+  "debian_disk_configure_$DEBIAN_DISK_TABLE" "$root"
   echo "$hostname" >"$root/etc/hostname"
   printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$hostname" >"$root/etc/hosts"
 
@@ -149,17 +153,25 @@ GRUB_CMDLINE_LINUX="$cmdline"
 GRUB_TERMINAL="console serial"
 GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
 EOF
-  mkdir -p "$root/boot/grub/i386-pc"
-  cp /usr/lib/grub/i386-pc/*.mod /usr/lib/grub/i386-pc/*.lst "$root/boot/grub/i386-pc/"
+  # One grub.cfg for every GRUB platform the disk boots with: each loads its modules from its own
+  # directory beside it.
+  local platform
+  for platform in $(debian_disk_grub_platforms); do
+    mkdir -p "$root/boot/grub/$platform"
+    cp /usr/lib/grub/"$platform"/*.mod /usr/lib/grub/"$platform"/*.lst "$root/boot/grub/$platform/"
+  done
   cat >"$root/boot/grub/grub.cfg" <<EOF
 set default=0
 set timeout=1
 serial --unit=0 --speed=115200
 terminal_input console serial
 terminal_output console serial
-insmod part_msdos
+insmod part_$DEBIAN_DISK_TABLE
 insmod ext2
 insmod gzio
+# A video mode for the kernel, as Debian's load_video: under UEFI there is no VGA text mode, so
+# without it the kernel has no framebuffer and the screen stays blank.
+insmod all_video
 search --no-floppy --fs-uuid --set=root $uuid
 menuentry 'Debian GNU/Linux 12' {
 	linux /vmlinuz root=UUID=$uuid ro $cmdline
@@ -240,31 +252,79 @@ EOF
 # Fails unless DEBIAN_DISK_FS and DEBIAN_DISK_TABLE name a layout this library can write (call it
 # early: a build finds out before its minutes of work).
 debian_disk_check_layout() {
-  [ "$DEBIAN_DISK_TABLE" = msdos ] || debian_disk_die "partition table $DEBIAN_DISK_TABLE: not implemented (msdos only)"
+  case $DEBIAN_DISK_TABLE in
+    msdos | gpt) ;;
+    *) debian_disk_die "partition table $DEBIAN_DISK_TABLE: not implemented (msdos or gpt)" ;;
+  esac
   [ "$DEBIAN_DISK_FS" = ext4 ] || debian_disk_die "filesystem $DEBIAN_DISK_FS: not implemented (ext4 only)"
 }
 
-# Writes DIR as a raw disk OUT of SIZE_MIB MiB: one partition (DEBIAN_DISK_TABLE) holding a
-# DEBIAN_DISK_FS filesystem, GRUB in the MBR. Only the blocks the files use are allocated.
+# Writes DIR as a raw disk OUT of SIZE_MIB MiB: the root partition's DEBIAN_DISK_FS filesystem
+# populated from DIR where DEBIAN_DISK_TABLE's layout puts it (debian_disk_layout_*), then the table
+# (debian_disk_table_*: after mke2fs, which zeroes sectors near the file's start and end, GPT's
+# headers among them) and its boot loaders (debian_disk_boot_*). Only the blocks the files use are
+# allocated.
 debian_disk_write() {
   local root=$1 out=$2 size_mib=$3 uuid
   debian_disk_check_layout
   uuid=$(cat "$root/.debian-disk-uuid") || debian_disk_die "run debian_disk_configure first"
   rm -f "$root/.debian-disk-uuid" "$out"
   truncate -s "${size_mib}M" "$out"
-  printf 'label: dos\nstart=%sMiB, type=83, bootable\n' "$DEBIAN_DISK_PART_START_MIB" | sfdisk -q "$out"
-  local part_mib=$((size_mib - DEBIAN_DISK_PART_START_MIB))
-  # mke2fs writes straight into the disk file at the partition's offset, populated from DIR.
-  mkfs.ext4 -q -F -L root -U "$uuid" -d "$root" -E "offset=$((DEBIAN_DISK_PART_START_MIB * 1048576))" \
-    "$out" "${part_mib}M"
-  debian_disk_install_grub "$out"
+  "debian_disk_layout_$DEBIAN_DISK_TABLE" "$size_mib"
+  debian_disk_mkfs "$root" "$out" "$uuid"
+  "debian_disk_table_$DEBIAN_DISK_TABLE" "$out"
+  "debian_disk_boot_$DEBIAN_DISK_TABLE" "$root" "$out"
+}
+
+# The root filesystem (DEBIAN_DISK_FS) of DIR at DEBIAN_DISK_ROOT_START_MIB, DEBIAN_DISK_ROOT_MIB
+# long, in OUT: mke2fs writes straight into the disk file at the partition's offset.
+debian_disk_mkfs() {
+  local root=$1 out=$2 uuid=$3
+  mkfs.ext4 -q -F -L root -U "$uuid" -d "$root" -E "offset=$((DEBIAN_DISK_ROOT_START_MIB * 1048576))" \
+    "$out" "${DEBIAN_DISK_ROOT_MIB}M"
+}
+
+# The partitions' JSON for a manifest (an array of {number, startBytes, sizeBytes, type, fsType,
+# fsUuid, label, mountpoint}), the root's filesystem UUID being FS_UUID.
+debian_disk_partitions_json() {
+  local fs_uuid=$1
+  jq -cn --argjson number "$DEBIAN_DISK_ROOT_NUMBER" --argjson start "$DEBIAN_DISK_ROOT_START_MIB" \
+    --argjson mib "$DEBIAN_DISK_ROOT_MIB" --arg fsType "$DEBIAN_DISK_FS" --arg fsUuid "$fs_uuid" \
+    --argjson boot "${DEBIAN_DISK_BOOT_PARTITIONS_JSON:-[]}" \
+    '$boot + [{number: $number, startBytes: ($start * 1048576), sizeBytes: ($mib * 1048576), type: "root",
+      fsType: $fsType, fsUuid: $fsUuid, label: "root", mountpoint: "/", populatedBy: "mkfs.ext4 -d"}]
+     | sort_by(.startBytes)'
+}
+
+# The GRUB platforms the table's boot loaders use.
+debian_disk_grub_platforms() {
+  case $DEBIAN_DISK_TABLE in
+    gpt) echo i386-pc x86_64-efi ;;
+    *) echo i386-pc ;;
+  esac
+}
+
+# --- msdos: one primary partition from 1 MiB, GRUB for BIOS in the MBR and the gap before it.
+
+debian_disk_configure_msdos() { :; }
+
+debian_disk_layout_msdos() {
+  local size_mib=$1
+  DEBIAN_DISK_ROOT_NUMBER=1
+  DEBIAN_DISK_ROOT_START_MIB=$DEBIAN_DISK_PART_START_MIB
+  DEBIAN_DISK_ROOT_MIB=$((size_mib - DEBIAN_DISK_PART_START_MIB))
+  DEBIAN_DISK_BOOTLOADER="grub-pc (MBR)"
+}
+
+debian_disk_table_msdos() {
+  printf 'label: dos\nstart=%sMiB, type=83, bootable\n' "$DEBIAN_DISK_PART_START_MIB" | sfdisk -q "$1"
 }
 
 # GRUB for BIOS without grub-install (which needs partition block devices): boot.img in the MBR's
 # first 440 bytes (its defaults load core.img from sector 1), core.img in the gap before partition 1
 # (grub-mkimage fills in its own length), modules and grub.cfg already in /boot/grub.
-debian_disk_install_grub() {
-  local out=$1 core
+debian_disk_boot_msdos() {
+  local out=$2 core
   core=$(mktemp)
   grub-mkimage -O i386-pc -o "$core" -p '(hd0,msdos1)/boot/grub' biosdisk part_msdos ext2
   [ "$(stat -c %s "$core")" -lt $((DEBIAN_DISK_PART_START_MIB * 1048576 - 512)) ] ||
@@ -274,28 +334,148 @@ debian_disk_install_grub() {
   rm -f "$core"
 }
 
+# --- gpt: Debian's cloud image layout. Partition 14 is a BIOS boot partition (1-4 MiB, GRUB's
+# core.img for BIOS), 15 the EFI system partition (4-128 MiB, FAT, mounted on /boot/efi), 1 the root
+# filesystem from 128 MiB to 1 MiB before the end (so it is last on disk: the one a deployment
+# grows). Both firmwares boot it, as those images: UEFI through GRUB at the removable path
+# EFI/BOOT/BOOTX64.EFI (a new VM's NVRAM has no boot entry), BIOS through the protective MBR.
+DEBIAN_DISK_GPT_BIOS=(14 1 4)
+DEBIAN_DISK_GPT_ESP=(15 4 128)
+# The UEFI spec's "Linux root (x86-64)" type, as Debian's cloud images mark partition 1.
+DEBIAN_DISK_GPT_ROOT_TYPE=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709
+
+# The ESP's FAT volume id, chosen now so fstab can name it (UUID=XXXX-XXXX).
+debian_disk_configure_gpt() {
+  local root=$1 id
+  id=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)
+  echo "$id" >"$root/.debian-disk-esp-id"
+  mkdir -p "$root/boot/efi"
+  printf 'UUID=%s-%s /boot/efi vfat umask=0077 0 1\n' "${id:0:4}" "${id:4:4}" >>"$root/etc/fstab"
+}
+
+debian_disk_layout_gpt() {
+  local size_mib=$1
+  DEBIAN_DISK_ROOT_NUMBER=1
+  DEBIAN_DISK_ROOT_START_MIB=${DEBIAN_DISK_GPT_ESP[2]}
+  # The last MiB keeps the backup GPT (33 sectors) and alignment.
+  DEBIAN_DISK_ROOT_MIB=$((size_mib - DEBIAN_DISK_ROOT_START_MIB - 1))
+  DEBIAN_DISK_BOOTLOADER="grub-efi-amd64 (ESP, EFI/BOOT/BOOTX64.EFI) + grub-pc (BIOS boot partition)"
+}
+
+debian_disk_table_gpt() {
+  local out=$1
+  local -n bios=DEBIAN_DISK_GPT_BIOS esp=DEBIAN_DISK_GPT_ESP
+  sgdisk -o \
+    -n "${bios[0]}:${bios[1]}M:$((bios[2] * 2048 - 1))" -t "${bios[0]}:EF02" \
+    -n "${esp[0]}:${esp[1]}M:$((esp[2] * 2048 - 1))" -t "${esp[0]}:EF00" \
+    -n "1:${esp[2]}M:$(((esp[2] + DEBIAN_DISK_ROOT_MIB) * 2048 - 1))" -t "1:$DEBIAN_DISK_GPT_ROOT_TYPE" \
+    "$out" >/dev/null
+  sgdisk -v "$out" | grep -q 'No problems found' || debian_disk_die "the GPT does not verify"
+}
+
+# Both boot loaders, without grub-install: GRUB for UEFI on the ESP, GRUB for BIOS in the protective
+# MBR and the BIOS boot partition. Each finds the root filesystem by UUID and reads /boot/grub/grub.cfg.
+debian_disk_boot_gpt() {
+  local root=$1 out=$2 uuid
+  uuid=$(sed -n 's/^UUID=\([^ ]*\) \/ .*/\1/p' "$root/etc/fstab")
+  debian_disk_esp "$root" "$out" "$uuid"
+  debian_disk_gpt_bios_grub "$out" "$uuid"
+  rm -f "$root/.debian-disk-esp-id"
+}
+
+# An early config for a GRUB image, as grub-install embeds one: the root filesystem by UUID as
+# $root and $prefix; GRUB then loads normal.mod from $prefix/<platform> and reads $prefix/grub.cfg.
+debian_disk_grub_early_config() {
+  printf 'search --no-floppy --fs-uuid --set=root %s\nset prefix=($root)/boot/grub\n' "$1"
+}
+
+# The ESP: a FAT filesystem made in a file (mkfs.vfat, mtools: no mount) with GRUB for x86_64-efi at
+# the removable path, copied into partition 15.
+debian_disk_esp() {
+  local root=$1 out=$2 uuid=$3 dir id
+  local -n esp=DEBIAN_DISK_GPT_ESP
+  id=$(cat "$root/.debian-disk-esp-id")
+  dir=$(mktemp -d)
+  debian_disk_grub_early_config "$uuid" >"$dir/early.cfg"
+  grub-mkimage -O x86_64-efi -o "$dir/BOOTX64.EFI" -c "$dir/early.cfg" -p /boot/grub \
+    part_gpt ext2 search search_fs_uuid
+  truncate -s "$(((esp[2] - esp[1]) * 1048576))" "$dir/esp.img"
+  mkfs.vfat -F 32 -i "$id" -n EFI "$dir/esp.img" >/dev/null
+  MTOOLS_SKIP_CHECK=1 mmd -i "$dir/esp.img" ::/EFI ::/EFI/BOOT
+  MTOOLS_SKIP_CHECK=1 mcopy -i "$dir/esp.img" "$dir/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+  dd if="$dir/esp.img" of="$out" bs=1M seek="${esp[1]}" conv=notrunc,sparse status=none
+  rm -rf "$dir"
+  DEBIAN_DISK_BOOT_PARTITIONS_JSON=$(jq -cn --argjson n "${esp[0]}" --argjson s "${esp[1]}" \
+    --argjson e "${esp[2]}" --argjson b "${DEBIAN_DISK_BOOT_PARTITIONS_JSON:-[]}" --arg id "${id:0:4}-${id:4:4}" \
+    '$b + [{number: $n, startBytes: ($s * 1048576), sizeBytes: (($e - $s) * 1048576), type: "efi",
+      fsType: "vfat", fsUuid: $id, label: "EFI", mountpoint: "/boot/efi", populatedBy: "mkfs.vfat + mcopy"}]')
+}
+
+# GRUB for BIOS on GPT: boot.img in the protective MBR and core.img in the BIOS boot partition, with
+# the two sector numbers grub-bios-setup would patch: where boot.img loads core.img's first sector
+# from (GRUB_BOOT_MACHINE_KERNEL_SECTOR, 0x5c) and where that sector loads the rest from (the
+# blocklist at 0x1f4 of diskboot.img; grub-mkimage has filled in its length).
+debian_disk_gpt_bios_grub() {
+  local out=$1 uuid=$2 dir sector
+  local -n bios=DEBIAN_DISK_GPT_BIOS
+  dir=$(mktemp -d)
+  sector=$((bios[1] * 2048))
+  debian_disk_grub_early_config "$uuid" >"$dir/early.cfg"
+  grub-mkimage -O i386-pc -o "$dir/core.img" -c "$dir/early.cfg" -p /boot/grub \
+    biosdisk part_gpt ext2 search search_fs_uuid
+  [ "$(stat -c %s "$dir/core.img")" -le $(((bios[2] - bios[1]) * 1048576)) ] ||
+    debian_disk_die "GRUB core.img does not fit the BIOS boot partition"
+  debian_disk_le64 $((sector + 1)) | dd of="$dir/core.img" bs=1 seek=$((0x1f4)) conv=notrunc status=none
+  dd if="$dir/core.img" of="$out" bs=512 seek="$sector" conv=notrunc status=none
+  cp /usr/lib/grub/i386-pc/boot.img "$dir/boot.img"
+  debian_disk_le64 "$sector" | dd of="$dir/boot.img" bs=1 seek=$((0x5c)) conv=notrunc status=none
+  # Only the code: the protective MBR's partition entry and signature stay.
+  dd if="$dir/boot.img" of="$out" bs=440 count=1 conv=notrunc status=none
+  rm -rf "$dir"
+  DEBIAN_DISK_BOOT_PARTITIONS_JSON=$(jq -cn --argjson n "${bios[0]}" --argjson s "${bios[1]}" \
+    --argjson e "${bios[2]}" --argjson b "${DEBIAN_DISK_BOOT_PARTITIONS_JSON:-[]}" \
+    '$b + [{number: $n, startBytes: ($s * 1048576), sizeBytes: (($e - $s) * 1048576), type: "bios-boot",
+      populatedBy: "grub-mkimage -O i386-pc"}]')
+}
+
+# NUMBER as 8 little-endian bytes.
+debian_disk_le64() {
+  local n=$1 i
+  for ((i = 0; i < 8; i++)); do printf "\\x$(printf %02x $(((n >> (8 * i)) & 255)))"; done
+}
+
 # Allocated size of FILE in MiB (what a sparse raw disk really takes).
 debian_disk_allocated_mib() { echo $(($(stat -c '%b * %B' "$1") / 1048576)); }
 
 # Boots DISK (FORMAT raw, vmdk, ...) under QEMU with TCG, as a cloud would (virtio disk and NIC,
 # DHCP from user networking), without writing to it, until the serial console (copied to LOG) shows
-# a login prompt; fails after TIMEOUT seconds. QEMU is always killed. Prints the seconds it took.
+# a login prompt; fails after TIMEOUT seconds. FIRMWARE is bios (SeaBIOS, the default) or uefi
+# (Debian's OVMF, with a throwaway copy of its variable store). QEMU is always killed. Prints the
+# seconds it took.
 debian_disk_boot_check() {
-  local disk=$1 format=$2 timeout=$3 log=$4
+  local disk=$1 format=$2 timeout=$3 log=$4 firmware=${5:-bios}
   (
     : >"$log"
+    firmware_args=()
+    vars=
+    if [ "$firmware" = uefi ]; then
+      vars=$(mktemp)
+      cp /usr/share/OVMF/OVMF_VARS_4M.fd "$vars"
+      firmware_args=(-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd
+        -drive "if=pflash,format=raw,unit=1,file=$vars")
+    fi
     qemu-system-x86_64 -accel tcg -m 1024 -display none -monitor none -serial "file:$log" \
-      -drive "file=$disk,if=virtio,format=$format,snapshot=on" \
+      "${firmware_args[@]}" -drive "file=$disk,if=virtio,format=$format,snapshot=on" \
       -netdev user,id=n0 -device virtio-net-pci,netdev=n0 &
     qemu=$!
-    trap 'kill "$qemu" 2>/dev/null; wait "$qemu" 2>/dev/null' EXIT
+    trap 'kill "$qemu" 2>/dev/null; wait "$qemu" 2>/dev/null; [ -z "$vars" ] || rm -f "$vars"' EXIT
     start=$SECONDS
     while ! grep -q 'login:' "$log"; do
       kill -0 "$qemu" 2>/dev/null || { debian_disk_log "QEMU exited before a login prompt"; exit 1; }
       [ $((SECONDS - start)) -lt "$timeout" ] || { debian_disk_log "no login prompt after $timeout s"; exit 1; }
       sleep 1
     done
-    debian_disk_log "login prompt on the serial console after $((SECONDS - start)) s"
+    debian_disk_log "login prompt on the serial console after $((SECONDS - start)) s ($firmware)"
     echo $((SECONDS - start))
   )
 }

@@ -17,6 +17,7 @@ import { type Guest, guest, makeSshKey, waitForSsh } from "./guest-ssh.ts";
 import { findNeedles } from "./scan-markers.ts";
 import { type BootableSource, sourceSecrets } from "./source/bootable-source.ts";
 import {
+  type AdminServer,
   adminServer,
   consoleOf,
   qemuProcessesUnder,
@@ -45,6 +46,11 @@ export interface PublishedImage {
   flavor?: { id: number };
   /** Where the steps' durations go: scanMs, deployMs, bootToSshMs, firstBootMs, rebootMs. */
   times?: Record<string, number>;
+  /**
+   * Checks of the caller's own on the booted guest, registered as one more `it` (named `what`) after
+   * first boot and before the reboot: what a layout variant adds (its firmware, partitions, mounts).
+   */
+  guestChecks?: { what: string; run: (guest: Guest, server: AdminServer) => Promise<void> };
 }
 
 /**
@@ -140,6 +146,13 @@ export function publishedImageChecks(image: PublishedImage): void {
     );
     assert.ok(await networkStepsRan(g, first), `network steps:\n${first.firstBootLog}`);
   });
+
+  const extra = image.guestChecks;
+  if (extra)
+    it(extra.what, async () => {
+      assert.ok(g && first, "needs the first boot");
+      await extra.run(g, await adminServer(pipeline().cloud.url, serverId));
+    });
 
   it("after a reboot: first boot does not run again, sshd is up, still no failed unit", async () => {
     assert.ok(g && first, "needs the first boot");

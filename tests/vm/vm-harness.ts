@@ -121,6 +121,9 @@ export interface AdminServer {
   process: { pid: number; state: string } | null;
   ports: { ssh?: number };
   disk?: string;
+  /** qemu driver: `bios` or `uefi`, and a UEFI VM's own variable store. */
+  firmware?: "bios" | "uefi";
+  nvram?: string | null;
   consoleLog: string;
 }
 

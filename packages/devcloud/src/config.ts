@@ -39,7 +39,7 @@ export interface DevImage {
   metadata?: Record<string, string>;
   /**
    * The image's raw diskdump on the devcloud's host, for the qemu driver (Plankton images are read from
-   * Pithos instead). Its properties (OSFAMILY, ROOT_PARTITION, USERS, SWAP) come from `metadata`.
+   * Pithos instead). Its properties (OSFAMILY, ROOT_PARTITION, USERS, SWAP, FIRMWARE) come from `metadata`.
    */
   file?: string;
 }
@@ -59,6 +59,10 @@ export interface QemuSettings {
   powerOffSeconds?: number;
   /** Default `qemu-system-x86_64`. */
   binary?: string;
+  /** OVMF's code, for images whose `FIRMWARE` is `uefi`. Default `/usr/share/OVMF/OVMF_CODE_4M.fd` (Debian's `ovmf`). */
+  ovmfCode?: string;
+  /** OVMF's pristine variable store, copied for each UEFI VM. Default `/usr/share/OVMF/OVMF_VARS_4M.fd`. */
+  ovmfVars?: string;
 }
 
 export interface AgentCommand {

@@ -1,6 +1,6 @@
 /** @module metadata — the image properties snf-image and Plankton read (OSFAMILY, ROOT_PARTITION, USERS, SORTORDER, …). */
 import type { Inspection, OsInfo } from "./inspect.ts";
-import { metadataLabel } from "./partitions.ts";
+import { metadataLabel, type PartitionTable } from "./partitions.ts";
 
 /** snf-image-creator's ordering weights: 1e6 × family + 1e4 × distro + 100 × major + minor. */
 const FAMILY_ORDER: Record<string, number> = {
@@ -54,6 +54,15 @@ export function remoteConnection(users: string[], sshd: { port: number; permitRo
 }
 
 /**
+ * FIRMWARE: `uefi` for a disk with an EFI system partition (it carries a UEFI boot loader, and may have
+ * no other: a cloud must boot it with UEFI firmware, as the devcloud's qemu driver does with OVMF);
+ * none otherwise (BIOS, every cloud's default).
+ */
+export function firmwareFor(table: PartitionTable | undefined): "uefi" | undefined {
+  return table?.partitions.some((p) => p.kind === "efi") ? "uefi" : undefined;
+}
+
+/**
  * The metadata known before any task runs. USERS is taken here, before the accounts are locked; for
  * cloud-init images it is the users cloud-init will create. Bitnami images get OS=bitnami, their
  * README title as DESCRIPTION and the base system's description as OSVERSION, as snf-image-creator did.
@@ -81,6 +90,8 @@ export function initialMetadata(
   if (users.length > 0) meta.USERS = users.join(" ");
   if (os.kernel) meta.KERNEL = os.kernel;
   if (inspection.partitionTable) meta.PARTITION_TABLE = metadataLabel(inspection.partitionTable.label);
+  const firmware = firmwareFor(inspection.partitionTable);
+  if (firmware) meta.FIRMWARE = firmware;
   if (os.cloudInit.enabled) {
     meta.CLOUD_INIT = "yes";
     if (os.cloudInit.defaultUser) meta.CLOUD_INIT_DEFAULT_USER = os.cloudInit.defaultUser;

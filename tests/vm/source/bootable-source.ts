@@ -48,16 +48,20 @@ export interface SourceManifest {
     virtualBytes: number;
     rawAllocatedMiB: number;
     vmdkBytes: number;
-    table: "msdos";
+    table: "msdos" | "gpt";
     bootloader: string;
+    /** The root filesystem's partition number (ROOT_PARTITION). */
+    rootPartition: number;
     partitions: Array<{
       number: number;
       startBytes: number;
       sizeBytes: number;
-      fsType: string;
-      fsUuid: string;
-      label: string;
-      mountpoint: string;
+      /** `root`, `efi` (the ESP) or `bios-boot` (GRUB's core.img, no filesystem). */
+      type: "root" | "efi" | "bios-boot";
+      fsType?: string;
+      fsUuid?: string;
+      label?: string;
+      mountpoint?: string;
       populatedBy: string;
     }>;
   };
@@ -125,10 +129,13 @@ function run(command: string, args: string[]): Promise<void> {
   });
 }
 
-/** The source's layout; only the default (ext4 on msdos) is implemented by the builder so far. */
+/**
+ * The source's layout: ext4 on msdos (the default: GRUB for BIOS in the MBR) or on gpt (Debian's cloud
+ * layout: root on partition 1, a BIOS boot partition 14 and an ESP 15 with GRUB for UEFI).
+ */
 export interface SourceVariant {
   fs?: "ext4";
-  table?: "msdos";
+  table?: "msdos" | "gpt";
 }
 
 /**

@@ -4,21 +4,22 @@
 # which names every secret that image preparation must remove (marker strings, host private keys,
 # the password hash) so a test can search the published image for them. See tests/vm/README.md.
 #
-#   bash tests/vm/source/build-source.sh [--boot-check] [--fs ext4] [--table msdos] OUT.zip
+#   bash tests/vm/source/build-source.sh [--boot-check] [--fs ext4] [--table msdos|gpt] OUT.zip
 #
 # Run as root on Debian 12. --boot-check boots the raw disk under QEMU (TCG) until the serial
-# console shows a login prompt (its console is kept as OUT.boot.log).
+# console shows a login prompt (its console is kept as OUT.boot.log; a gpt disk boots with SeaBIOS
+# and with OVMF, the second console kept as OUT.boot-uefi.log).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../../scripts/lib/debian-disk.sh
 source "$here/../../../scripts/lib/debian-disk.sh"
 
-usage="usage: build-source.sh [--boot-check] [--fs ext4] [--table msdos] OUT.zip"
+usage="usage: build-source.sh [--boot-check] [--fs ext4] [--table msdos|gpt] OUT.zip"
 boot_check=no
 while [ $# -gt 1 ]; do
   case $1 in
     --boot-check) boot_check=yes ;;
-    # The layout variant; only ext4 on msdos so far (the library refuses the others).
+    # The layout variant: ext4 on msdos or gpt so far (the library refuses the others).
     --fs) DEBIAN_DISK_FS=${2:?$usage} && shift ;;
     --table) DEBIAN_DISK_TABLE=${2:?$usage} && shift ;;
     *) debian_disk_die "$usage" ;;
@@ -208,10 +209,15 @@ missing=$(comm -23 "$work/secrets.txt" "$work/found.txt")
 [ -z "$missing" ] || debian_disk_die "secrets not found on the built disk: $missing"
 
 if [ "$boot_check" = yes ]; then
-  debian_disk_boot_check "$raw" raw 300 "${out_zip%.zip}.boot.log" >/dev/null || {
-    tail -n 40 "${out_zip%.zip}.boot.log" >&2
-    debian_disk_die "the source did not reach a login prompt"
-  }
+  firmwares=(bios)
+  [ "$DEBIAN_DISK_TABLE" != gpt ] || firmwares+=(uefi)
+  for firmware in "${firmwares[@]}"; do
+    log="${out_zip%.zip}.boot$([ "$firmware" = bios ] || echo "-$firmware").log"
+    debian_disk_boot_check "$raw" raw 300 "$log" "$firmware" >/dev/null || {
+      tail -n 40 "$log" >&2
+      debian_disk_die "the source did not reach a login prompt ($firmware)"
+    }
+  done
 fi
 
 # The Bitnami zip: NAME/NAME.vmdk (streamOptimized), NAME.ovf, NAME.mf.
@@ -231,8 +237,9 @@ jq -n \
   --arg name "$NAME" --arg zip "$(basename "$out_zip")" --arg vmdk "$NAME/$NAME.vmdk" \
   --arg hostname "$HOSTNAME" --arg kernel "$kernel" --arg machineId "$machine_id" \
   --arg password "$BITNAMI_PASSWORD" --arg passwordHash "$password_hash" \
-  --arg fsUuid "$fs_uuid" --argjson diskMiB "$DISK_MIB" --argjson partStartMiB "$DEBIAN_DISK_PART_START_MIB" \
-  --arg fsType "$DEBIAN_DISK_FS" --arg table "$DEBIAN_DISK_TABLE" --arg mac "$SOURCE_MAC" \
+  --argjson diskMiB "$DISK_MIB" --argjson partitions "$(debian_disk_partitions_json "$fs_uuid")" \
+  --arg table "$DEBIAN_DISK_TABLE" --arg bootloader "$DEBIAN_DISK_BOOTLOADER" \
+  --argjson rootPartition "$DEBIAN_DISK_ROOT_NUMBER" --arg mac "$SOURCE_MAC" \
   --arg bitnamiTitle "$BITNAMI_TITLE" --argjson rawAllocatedMiB "$raw_allocated_mib" \
   --argjson vmdkBytes "$vmdk_bytes" --argjson bitnamiUid "$bitnami_uid" --argjson userKeyPrivate "$(jq -Rs . <"$work/user_key")" \
   --slurpfile markers "$markers_json" --slurpfile hostKeys "$host_keys_json" \
@@ -242,10 +249,8 @@ jq -n \
     os: {family: "linux", distro: "debian", version: "12", kernel: $kernel, hostname: $hostname},
     disk: {
       virtualBytes: ($diskMiB * 1048576), rawAllocatedMiB: $rawAllocatedMiB, vmdkBytes: $vmdkBytes,
-      table: $table, bootloader: "grub-pc (MBR)",
-      partitions: [{number: 1, startBytes: ($partStartMiB * 1048576),
-        sizeBytes: (($diskMiB - $partStartMiB) * 1048576), fsType: $fsType, fsUuid: $fsUuid,
-        label: "root", mountpoint: "/", populatedBy: "mkfs.ext4 -d"}]
+      table: $table, bootloader: $bootloader, rootPartition: $rootPartition,
+      partitions: $partitions
     },
     users: [
       {name: "bitnami", uid: $bitnamiUid, password: $password, passwordHash: $passwordHash, sudo: true,

@@ -4,7 +4,7 @@
  * in the VM's console file, QMP for control. QEMU runs detached with a pidfile, so a devcloud restart
  * finds it again (or stops it when its server is gone).
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import type { DevcloudContext } from "../../context.ts";
 import type { ObjectStoreModule } from "../../object-store/index.ts";
@@ -15,6 +15,7 @@ import { macAddress } from "../render.ts";
 import type { ServerRecord } from "../server-store.ts";
 import { type AccelChoice, chooseAccel } from "./accel.ts";
 import { deployDisk, writeSparse } from "./deploy.ts";
+import { createNvram, firmwareOf, ovmfFiles } from "./firmware.ts";
 import {
   freePort,
   killQemu,
@@ -48,21 +49,27 @@ export class QemuDriver implements ComputeDriver {
     await writeFile(paths.console, "", { flag: "a" });
     const log = (line: string) => consoleLine(paths.console, line);
     const started = Date.now();
+    // snf-image sees them as SNF_IMAGE_PROPERTY_<NAME>; Plankton keeps them in lower case.
+    const properties = Object.fromEntries(
+      Object.entries(request.image.metadata).map(([k, v]) => [k.toUpperCase(), v]),
+    );
     try {
+      const firmware = firmwareOf(properties);
       const written = await writeSparse(paths.disk, await this.#imageBytes(request.image));
       log(`diskdump: ${written} bytes of image ${request.image.id} copied to ${paths.disk}`);
       await deployDisk(paths.disk, {
         sizeBytes: request.flavor.disk * 2 ** 30,
-        // snf-image sees them as SNF_IMAGE_PROPERTY_<NAME>; Plankton keeps them in lower case.
-        properties: Object.fromEntries(
-          Object.entries(request.image.metadata).map(([k, v]) => [k.toUpperCase(), v]),
-        ),
+        properties,
         personality: request.personality,
         password: request.adminPass,
         log,
       });
+      if (firmware === "uefi") {
+        await createNvram(paths.nvram, this.#ctx.config.qemu ?? {});
+        log(`firmware: UEFI (OVMF), NVRAM ${paths.nvram}`);
+      }
     } catch (error) {
-      await rm(paths.disk, { force: true });
+      for (const file of [paths.disk, paths.nvram]) await rm(file, { force: true });
       throw error;
     }
     log(`deployed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -99,10 +106,16 @@ export class QemuDriver implements ComputeDriver {
         ramMiB: server.ram,
         mac: macAddress(server.id, 0),
         sshPort,
+        // A VM deployed from a UEFI image has its NVRAM beside its disk.
+        ...(existsSync(paths.nvram) ? { ovmfCode: ovmfFiles(settings).code } : {}),
       },
       paths,
     );
-    consoleLine(paths.console, `starting QEMU (${accel.accel}: ${accel.why}), ssh on 127.0.0.1:${sshPort}`);
+    const firmware = existsSync(paths.nvram) ? "UEFI" : "BIOS";
+    consoleLine(
+      paths.console,
+      `starting QEMU (${accel.accel}: ${accel.why}; ${firmware}), ssh on 127.0.0.1:${sshPort}`,
+    );
     const pid = await startQemu(argv, paths);
     server.ports = { ssh: sshPort };
     this.#ctx.counters.add("compute.qemuStarted");
@@ -156,10 +169,10 @@ export class QemuDriver implements ComputeDriver {
     return killed;
   }
 
-  /** The disk and the control files go; the console and QEMU's log stay for inspection. */
+  /** The disk, its NVRAM and the control files go; the console and QEMU's log stay for inspection. */
   async destroy(server: ServerRecord): Promise<void> {
     const paths = this.#paths(server);
-    for (const file of [paths.disk, paths.pidfile, paths.qmp]) await rm(file, { force: true });
+    for (const file of [paths.disk, paths.nvram, paths.pidfile, paths.qmp]) await rm(file, { force: true });
   }
 
   /**
@@ -184,7 +197,15 @@ export class QemuDriver implements ComputeDriver {
 
   describe(server: ServerRecord): Record<string, unknown> {
     const paths = this.#paths(server);
-    return { disk: paths.disk, qmpSocket: paths.qmp, qemuLog: paths.log, sshPort: server.ports?.ssh ?? null };
+    const uefi = existsSync(paths.nvram);
+    return {
+      disk: paths.disk,
+      firmware: uefi ? "uefi" : "bios",
+      nvram: uefi ? paths.nvram : null,
+      qmpSocket: paths.qmp,
+      qemuLog: paths.log,
+      sshPort: server.ports?.ssh ?? null,
+    };
   }
 
   async close(): Promise<void> {

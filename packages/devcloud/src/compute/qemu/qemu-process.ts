@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { VmPaths } from "../driver.ts";
 import { isGroupAlive, signalGroup, waitGone } from "../process/process-group.ts";
+import { firmwareArgv } from "./firmware.ts";
 import { qmp } from "./qmp.ts";
 
 export interface QemuPaths extends VmPaths {
@@ -17,6 +18,8 @@ export interface QemuPaths extends VmPaths {
   qmp: string;
   /** QEMU's own stdout and stderr. */
   log: string;
+  /** A UEFI VM's copy of OVMF's variable store; absent for a BIOS VM. */
+  nvram: string;
 }
 
 export function qemuPaths(vm: VmPaths): QemuPaths {
@@ -26,6 +29,7 @@ export function qemuPaths(vm: VmPaths): QemuPaths {
     pidfile: join(vm.dir, "qemu.pid"),
     qmp: join(vm.dir, "qmp.sock"),
     log: join(vm.dir, "qemu.log"),
+    nvram: join(vm.dir, "OVMF_VARS.fd"),
   };
 }
 
@@ -39,11 +43,14 @@ export interface QemuMachine {
   mac: string;
   /** Host port on 127.0.0.1 forwarded to the guest's port 22. */
   sshPort: number;
+  /** OVMF's code for a UEFI VM (its NVRAM is `paths.nvram`); SeaBIOS when unset. */
+  ovmfCode?: string;
 }
 
 /**
- * The command line: virtio disk and NIC, user networking (DHCP, the host at 10.0.2.2) with the SSH port
- * forwarded on 127.0.0.1 only, the first serial port appended to the console file, QMP on a unix socket.
+ * The command line: the firmware (SeaBIOS, or OVMF from pflash), virtio disk and NIC, user networking
+ * (DHCP, the host at 10.0.2.2) with the SSH port forwarded on 127.0.0.1 only, the first serial port
+ * appended to the console file, QMP on a unix socket.
  */
 export function qemuArgv(m: QemuMachine, paths: QemuPaths): string[] {
   const accel = m.accel === "tcg" && m.vcpus > 1 ? "tcg,thread=multi" : m.accel;
@@ -63,6 +70,7 @@ export function qemuArgv(m: QemuMachine, paths: QemuPaths): string[] {
     "none",
     "-vga",
     "std",
+    ...(m.ovmfCode ? firmwareArgv(m.ovmfCode, paths.nvram) : []),
     "-drive",
     `file=${paths.disk},format=raw,if=virtio,cache=writeback,discard=unmap`,
     "-netdev",

@@ -17,6 +17,8 @@ import { type Devcloud, startDevcloud } from "../../server.ts";
 
 const IMAGE = "0d15c000-0000-4000-8000-000000000001";
 const NO_FILE = "0d15c000-0000-4000-8000-000000000002";
+const UEFI = "0d15c000-0000-4000-8000-000000000003";
+const BAD_FIRMWARE = "0d15c000-0000-4000-8000-000000000004";
 
 let dir: string;
 let cloud: Devcloud | undefined;
@@ -56,6 +58,18 @@ before(async () => {
         metadata: { OSFAMILY: "linux", ROOT_PARTITION: "1" },
       },
       { id: NO_FILE, name: "no file", metadata: { OSFAMILY: "linux" } },
+      {
+        id: UEFI,
+        name: "UEFI",
+        file: disk.path,
+        metadata: { OSFAMILY: "linux", ROOT_PARTITION: "1", FIRMWARE: "uefi" },
+      },
+      {
+        id: BAD_FIRMWARE,
+        name: "bad firmware",
+        file: disk.path,
+        metadata: { OSFAMILY: "linux", ROOT_PARTITION: "1", FIRMWARE: "coreboot" },
+      },
     ],
     qemu: { accel: "tcg", powerOffSeconds: 1 },
   };
@@ -81,6 +95,8 @@ interface Admin {
   ports: { ssh?: number };
   disk?: string;
   destroyed: boolean;
+  firmware?: string;
+  nvram?: string | null;
 }
 
 async function admin(id: string): Promise<Admin> {
@@ -118,9 +134,11 @@ describe("the qemu driver through the API", () => {
       personality: [personalityFile("/x", "x", { owner: "nobody-here" })],
     });
     const noFile = await cyclades().createServer({ name: "y", imageRef: NO_FILE, flavorRef: 1 });
+    const badFirmware = await cyclades().createServer({ name: "z", imageRef: BAD_FIRMWARE, flavorRef: 1 });
     for (const [server, why] of [
       [badOwner, /no user 'nobody-here'/],
       [noFile, /has no "file"/],
+      [badFirmware, /FIRMWARE property 'coreboot' is not valid/],
     ] as const) {
       await until("ERROR", async () => (await statusOf(server.id)) === "ERROR");
       const text = await (await fetch(`${cloud?.url}/_devcloud/compute/servers/${server.id}/console`)).text();
@@ -173,6 +191,33 @@ describe("the qemu driver through the API", () => {
     assert.ok(!existsSync(back.disk as string), "the disk is removed");
     assert.equal(await statusOf(server.id), "DELETED");
     assert.deepEqual(qemusHere(), []);
+  });
+
+  it("boots an image whose FIRMWARE is uefi with OVMF and its own NVRAM, which DELETE removes", async () => {
+    const bios = await cyclades().createServer({ name: "b", imageRef: IMAGE, flavorRef: 1 });
+    const uefi = await cyclades().createServer({ name: "u", imageRef: UEFI, flavorRef: 1 });
+    for (const s of [bios, uefi]) await until("ACTIVE", async () => (await statusOf(s.id)) === "ACTIVE");
+    const b = await admin(bios.id);
+    const u = await admin(uefi.id);
+    assert.equal(b.firmware, "bios");
+    assert.equal(b.nvram, null);
+    assert.equal(u.firmware, "uefi");
+    const nvram = u.nvram as string;
+    assert.ok(existsSync(nvram), "the VM's variable store exists");
+    const argv = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    assert.ok(!argv(b.pid as number).some((a) => a.includes("pflash")), "a BIOS VM has no flash");
+    const pflash = argv(u.pid as number).filter((a) => a.startsWith("if=pflash"));
+    assert.deepEqual(pflash, [
+      "if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+      `if=pflash,format=raw,unit=1,file=${nvram}`,
+    ]);
+    const console = await (await fetch(`${cloud?.url}/_devcloud/compute/servers/${uefi.id}/console`)).text();
+    assert.match(console, /firmware: UEFI \(OVMF\)/);
+    assert.match(console, /starting QEMU \(.*; UEFI\)/);
+
+    for (const s of [bios, uefi]) await cyclades().deleteServer(s.id);
+    await until("QEMUs gone", async () => !alive(b.pid as number) && !alive(u.pid as number));
+    await until("disk and NVRAM removed", async () => !existsSync(u.disk as string) && !existsSync(nvram));
   });
 
   it("boots servers of a flavor with another driver on that driver", async () => {
