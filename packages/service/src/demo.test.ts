@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { DEMO_TOKEN } from "@icaas/devcloud";
 import { agentCommand, startDemo } from "./demo.ts";
-import { call, liveServers, waitFor } from "./testing/harness.ts";
+import { call, liveServers, waitFor } from "./testing/index.ts";
 
 describe("demo", () => {
   it("prints the UI, the API, the demo token and a curl example that creates a build", async () => {

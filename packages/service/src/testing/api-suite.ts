@@ -8,7 +8,7 @@ import { listing } from "./api-suite/list.ts";
 import { operations } from "./api-suite/operations.ts";
 import { apiSuite } from "./api-suite/suite.ts";
 import { timeoutsAndQuotas } from "./api-suite/timeouts-quotas.ts";
-import { type Harness, liveServers, startHarness, waitFor } from "./harness.ts";
+import { type Harness, liveServers, startHarness, waitFor } from "./index.ts";
 
 export interface SuiteOptions {
   /** A fresh, empty database for each call (undefined: SQLite in the instance's data dir). */

@@ -1,7 +1,7 @@
 /** @module testing/api-suite/agent-side — the manifest and the agent's status reports. */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { call, type Harness, manifestUrlOf, USER_A } from "../harness.ts";
+import { call, type Harness, manifestUrlOf, USER_A } from "../index.ts";
 import { type ApiSuite, SRC } from "./suite.ts";
 
 export function agentSide(suite: ApiSuite): void {

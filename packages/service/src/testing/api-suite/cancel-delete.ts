@@ -1,7 +1,7 @@
 /** @module testing/api-suite/cancel-delete — PUT action=cancel and DELETE, also racing the VM's creation. */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { call, type Harness, manifestUrlOf, USER_A, waitFor } from "../harness.ts";
+import { call, type Harness, manifestUrlOf, USER_A, waitFor } from "../index.ts";
 import { type ApiSuite, SRC } from "./suite.ts";
 
 export function cancelingAndDeleting(suite: ApiSuite): void {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { call, devcloudServers, type Harness, manifestUrlOf, USER_A, USER_B, waitFor } from "../harness.ts";
+import { call, devcloudServers, type Harness, manifestUrlOf, USER_A, USER_B, waitFor } from "../index.ts";
 import { type ApiSuite, SRC } from "./suite.ts";
 
 export function creating(suite: ApiSuite): void {

@@ -1,7 +1,7 @@
 /** @module testing/api-suite/list — GET /builds and /builds/{id}: order, filters, pages, other users' builds. */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { call, type Harness, USER_A, USER_B, waitFor } from "../harness.ts";
+import { call, type Harness, USER_A, USER_B, waitFor } from "../index.ts";
 import { type ApiSuite, SRC } from "./suite.ts";
 
 export function listing(suite: ApiSuite): void {

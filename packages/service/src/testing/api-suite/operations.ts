@@ -1,7 +1,7 @@
 /** @module testing/api-suite/operations — health, UI settings, OpenAPI and metrics. */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { call, type Harness, USER_A } from "../harness.ts";
+import { call, type Harness, USER_A } from "../index.ts";
 import type { ApiSuite } from "./suite.ts";
 
 export function operations(suite: ApiSuite): void {

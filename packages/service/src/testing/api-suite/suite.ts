@@ -11,7 +11,7 @@ import {
   serverOfBuild,
   USER_A,
   vmDeleted,
-} from "../harness.ts";
+} from "../index.ts";
 
 /** The source every build of the suite names (no agent runs: nothing downloads it). */
 export const SRC = "http://example.org/bitnami-wordpress.zip";

@@ -1,7 +1,7 @@
 /** @module testing/api-suite/timeouts-quotas — the sweeper's timeouts, lost jobs, Cyclades quotas, per-user limits. */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { call, findServer, type Harness, manifestUrlOf, USER_A, USER_B, waitFor } from "../harness.ts";
+import { call, findServer, type Harness, manifestUrlOf, USER_A, USER_B, waitFor } from "../index.ts";
 import { type ApiSuite, SRC } from "./suite.ts";
 
 export function timeoutsAndQuotas(suite: ApiSuite): void {
