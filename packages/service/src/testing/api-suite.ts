@@ -6,7 +6,7 @@ import { cancelingAndDeleting } from "./api-suite/cancel-delete.ts";
 import { creating } from "./api-suite/create.ts";
 import { listing } from "./api-suite/list.ts";
 import { operations } from "./api-suite/operations.ts";
-import { apiSuite } from "./api-suite/suite.ts";
+import { runSuiteOn } from "./api-suite/suite.ts";
 import { timeoutsAndQuotas } from "./api-suite/timeouts-quotas.ts";
 import { type Harness, liveServers, startHarness, waitFor } from "./index.ts";
 
@@ -21,17 +21,10 @@ export interface SuiteOptions {
 export function defineApiSuite(dialect: string, options: SuiteOptions): void {
   describe(`ICaaS API on ${dialect}`, () => {
     let h: Harness | undefined;
-    const suite = apiSuite(
-      dialect,
-      () => {
-        if (!h) throw new Error("the API suite's harness is not started");
-        return { h, api: h.api };
-      },
-      () => options.newDatabase(),
-    );
 
     before(async () => {
       h = await startHarness({ databaseUrl: await options.newDatabase() });
+      runSuiteOn(h, () => options.newDatabase());
     });
 
     after(async () => {
@@ -46,12 +39,12 @@ export function defineApiSuite(dialect: string, options: SuiteOptions): void {
       }
     });
 
-    authentication(suite);
-    creating(suite);
-    listing(suite);
-    cancelingAndDeleting(suite);
-    agentSide(suite);
-    timeoutsAndQuotas(suite);
-    operations(suite);
+    authentication();
+    creating(dialect);
+    listing();
+    cancelingAndDeleting();
+    agentSide();
+    timeoutsAndQuotas();
+    operations();
   });
 }

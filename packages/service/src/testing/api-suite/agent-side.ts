@@ -1,16 +1,11 @@
 /** @module testing/api-suite/agent-side — the manifest and the agent's status reports. */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
-import { call, type Harness, manifestUrlOf, USER_A } from "../index.ts";
-import { type ApiSuite, SRC } from "./suite.ts";
+import { describe, it } from "node:test";
+import { call, manifestUrlOf, USER_A } from "../index.ts";
+import { agentOf, api, cancel, create, get, h, SRC, vmDeleted, vmOf } from "./suite.ts";
 
-export function agentSide(suite: ApiSuite): void {
-  const { create, get, cancel, vmDeleted, vmOf, agentOf } = suite;
+export function agentSide(): void {
   describe("the agent side", () => {
-    let h: Harness, api: string;
-    before(() => {
-      ({ h, api } = suite.current());
-    });
     it("serves the manifest once, with the original's sections (test_agent_manifest_fetching)", async () => {
       const b = (
         await create({
@@ -109,6 +104,14 @@ export function agentSide(suite: ApiSuite): void {
         { length: 80 },
         (_, i) => `2026-11-25T07:00:${String(i % 60).padStart(2, "0")}Z INFO line ${i}`,
       );
+      const downloading = {
+        name: "download",
+        state: "running",
+        bytes_done: 250,
+        bytes_total: 1000,
+        started: "2026-11-25T07:00:01Z",
+        finished: null,
+      };
       const ok = await put({
         status: "CREATING",
         details: "Downloading image file...",
@@ -122,14 +125,7 @@ export function agentSide(suite: ApiSuite): void {
             started: "2026-11-25T07:00:00Z",
             finished: "2026-11-25T07:00:01Z",
           },
-          {
-            name: "download",
-            state: "running",
-            bytes_done: 250,
-            bytes_total: 1000,
-            started: "2026-11-25T07:00:01Z",
-            finished: null,
-          },
+          downloading,
         ],
         log_tail: lines,
       });
@@ -141,14 +137,7 @@ export function agentSide(suite: ApiSuite): void {
       });
       assert.equal(shown.progress, 25);
       assert.equal(shown.steps.length, 2);
-      assert.deepEqual(shown.steps[1], {
-        name: "download",
-        state: "running",
-        bytes_done: 250,
-        bytes_total: 1000,
-        started: "2026-11-25T07:00:01Z",
-        finished: null,
-      });
+      assert.deepEqual(shown.steps[1], downloading);
       assert.equal(shown.log_tail.length, 50);
       assert.equal(shown.log_tail[49], lines[79]);
       // Empty details keep the last text (as the original did).

@@ -1,16 +1,11 @@
 /** @module testing/api-suite/authentication — the token check and Astakos outages. */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
-import { call, type Harness, USER_A } from "../index.ts";
-import type { ApiSuite } from "./suite.ts";
+import { describe, it } from "node:test";
+import { call, USER_A } from "../index.ts";
+import { api, h, isolated } from "./suite.ts";
 
-export function authentication(suite: ApiSuite): void {
-  const { isolated } = suite;
+export function authentication(): void {
   describe("authentication", () => {
-    let h: Harness, api: string;
-    before(() => {
-      ({ h, api } = suite.current());
-    });
     it("asks for a token, refuses a bad one, accepts a good one (test_authorized / test_unauthorized)", async () => {
       const none = await call(`${api}/builds`);
       assert.equal(none.status, 401);

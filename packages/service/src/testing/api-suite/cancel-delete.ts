@@ -1,16 +1,11 @@
 /** @module testing/api-suite/cancel-delete — PUT action=cancel and DELETE, also racing the VM's creation. */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
-import { call, type Harness, manifestUrlOf, USER_A, waitFor } from "../index.ts";
-import { type ApiSuite, SRC } from "./suite.ts";
+import { describe, it } from "node:test";
+import { call, manifestUrlOf, USER_A, waitFor } from "../index.ts";
+import { api, cancel, create, get, h, SRC, vmDeleted, vmOf } from "./suite.ts";
 
-export function cancelingAndDeleting(suite: ApiSuite): void {
-  const { create, get, cancel, vmDeleted, vmOf } = suite;
+export function cancelingAndDeleting(): void {
   describe("canceling and deleting", () => {
-    let h: Harness, api: string;
-    before(() => {
-      ({ h, api } = suite.current());
-    });
     it("cancels (any case of 'cancel'), destroys the VM, and refuses a second cancel (test_cancel_build)", async () => {
       const b = (await create({ name: "to cancel", src: SRC })).body.build;
       await vmOf(b.id);

@@ -2,17 +2,12 @@
 import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { before, describe, it } from "node:test";
-import { call, devcloudServers, type Harness, manifestUrlOf, USER_A, USER_B, waitFor } from "../index.ts";
-import { type ApiSuite, SRC } from "./suite.ts";
+import { describe, it } from "node:test";
+import { call, devcloudServers, manifestUrlOf, USER_A, USER_B, waitFor } from "../index.ts";
+import { api, cancel, create, get, h, SRC, vmDeleted, vmOf } from "./suite.ts";
 
-export function creating(suite: ApiSuite): void {
-  const { create, get, cancel, vmDeleted, vmOf, dialect } = suite;
+export function creating(dialect: string): void {
   describe("creating builds", () => {
-    let h: Harness, api: string;
-    before(() => {
-      ({ h, api } = suite.current());
-    });
     it("needs only name and src, fills defaults, answers 202 with the superset fields", async () => {
       const res = await create({ name: "WordPress 6", src: SRC });
       assert.equal(res.status, 202);

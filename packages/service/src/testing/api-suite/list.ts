@@ -1,16 +1,11 @@
 /** @module testing/api-suite/list — GET /builds and /builds/{id}: order, filters, pages, other users' builds. */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
-import { call, type Harness, USER_A, USER_B, waitFor } from "../index.ts";
-import { type ApiSuite, SRC } from "./suite.ts";
+import { describe, it } from "node:test";
+import { call, USER_A, USER_B, waitFor } from "../index.ts";
+import { agentOf, api, cancel, create, get, h, SRC, vmDeleted } from "./suite.ts";
 
-export function listing(suite: ApiSuite): void {
-  const { create, get, cancel, vmDeleted, agentOf } = suite;
+export function listing(): void {
   describe("listing and showing builds", () => {
-    let h: Harness, api: string;
-    before(() => {
-      ({ h, api } = suite.current());
-    });
     it("lists own builds newest first, with details, status filter (CANCELED too) and pages", async () => {
       const ids: number[] = [];
       for (let i = 0; i < 5; i++)

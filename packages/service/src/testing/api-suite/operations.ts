@@ -1,15 +1,11 @@
 /** @module testing/api-suite/operations — health, UI settings, OpenAPI and metrics. */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
-import { call, type Harness, USER_A } from "../index.ts";
-import type { ApiSuite } from "./suite.ts";
+import { describe, it } from "node:test";
+import { call, USER_A } from "../index.ts";
+import { api, h } from "./suite.ts";
 
-export function operations(suite: ApiSuite): void {
+export function operations(): void {
   describe("operations", () => {
-    let h: Harness, api: string;
-    before(() => {
-      ({ h, api } = suite.current());
-    });
     it("serves health, UI settings, the OpenAPI spec and metrics", async () => {
       const health = await call(`${api}/health`);
       assert.equal(health.status, 200);

@@ -1,4 +1,8 @@
-/** @module testing/api-suite/suite — what every area of the API suite shares: the harness and request helpers. */
+/**
+ * @module testing/api-suite/suite — what every area of the API suite shares: the running harness
+ * and the request helpers. The suite's `before` sets the harness (`runSuiteOn`); the areas import
+ * `h` and `api` as live bindings. One suite runs at a time in a test process (one per test file).
+ */
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import type { RunningService } from "../../service.ts";
@@ -10,58 +14,59 @@ import {
   type HttpAnswer,
   serverOfBuild,
   USER_A,
-  vmDeleted,
+  vmDeleted as waitVmDeleted,
 } from "../index.ts";
 
 /** The source every build of the suite names (no agent runs: nothing downloads it). */
 export const SRC = "http://example.org/bitnami-wordpress.zip";
 
-export interface ApiSuite {
-  /** The database the suite runs on (`SQLite`, `PostgreSQL`). */
-  dialect: string;
-  /** The running harness and its API URL; valid from the suite's `before` on. */
-  current(): { h: Harness; api: string };
-  create(
-    build: Record<string, unknown>,
-    token?: string,
-    headers?: Record<string, string>,
-  ): Promise<HttpAnswer>;
-  get(id: number, token?: string): Promise<HttpAnswer>;
-  cancel(id: number, token?: string, body?: unknown): Promise<HttpAnswer>;
-  /** Waits for the build's VM to exist and then to be deleted (`endpoint`: another instance's API). */
-  vmDeleted(id: number, endpoint?: string): Promise<DevcloudServer>;
-  vmOf(id: number, endpoint?: string): Promise<DevcloudServer>;
-  agentOf(id: number, endpoint?: string): ReturnType<typeof actAsAgent>;
-  /** Another service instance on the same devcloud with a database of its own. */
-  isolated(overrides: Record<string, unknown>): Promise<RunningService>;
+/** The running harness (valid in the suite's tests). */
+export let h: Harness;
+/** Its API URL, `<service>/icaas`. */
+export let api: string;
+let newDatabase: () => Promise<string | undefined> = async () => undefined;
+
+/** Called by the suite's `before`: the harness its tests run against, and how to get a fresh database. */
+export function runSuiteOn(harness: Harness, fresh: () => Promise<string | undefined>): void {
+  h = harness;
+  api = harness.api;
+  newDatabase = fresh;
 }
 
-/** The suite's helpers over `current()`, which the suite's `before` makes valid. */
-export function apiSuite(
-  dialect: string,
-  current: ApiSuite["current"],
-  newDatabase: () => Promise<string | undefined>,
-): ApiSuite {
-  const api = () => current().api;
-  const cloud = () => current().h.cloud;
-  return {
-    dialect,
-    current,
-    create: (build, token = USER_A.token, headers) =>
-      call(`${api()}/builds`, { method: "POST", token, body: { build }, headers }),
-    get: (id, token = USER_A.token) => call(`${api()}/builds/${id}`, { token }),
-    cancel: (id, token = USER_A.token, body = { action: "cancel" }) =>
-      call(`${api()}/builds/${id}`, { method: "PUT", token, body }),
-    vmDeleted: (id, endpoint = api()) => vmDeleted(cloud(), id, endpoint),
-    vmOf: (id, endpoint = api()) => serverOfBuild(cloud(), id, endpoint),
-    agentOf: (id, endpoint = api()) => actAsAgent(cloud(), id, endpoint),
-    isolated: async (overrides) => {
-      const { h } = current();
-      return h.startService({
-        databaseUrl: await newDatabase(),
-        dataDir: mkdtempSync(join(h.dataDir, "extra-")),
-        ...overrides,
-      });
-    },
-  };
+/** Creates a build on the service at `endpoint` (an API URL: another instance's too). */
+export const createOn = (
+  endpoint: string,
+  build: Record<string, unknown>,
+  token = USER_A.token,
+  headers?: Record<string, string>,
+): Promise<HttpAnswer> => call(`${endpoint}/builds`, { method: "POST", token, body: { build }, headers });
+
+export const create = (
+  build: Record<string, unknown>,
+  token = USER_A.token,
+  headers?: Record<string, string>,
+) => createOn(api, build, token, headers);
+
+export const get = (id: number, token = USER_A.token): Promise<HttpAnswer> =>
+  call(`${api}/builds/${id}`, { token });
+
+export const cancel = (id: number, token = USER_A.token, body: unknown = { action: "cancel" }) =>
+  call(`${api}/builds/${id}`, { method: "PUT", token, body });
+
+/** Waits for the build's VM to exist and then to be deleted (`endpoint`: another instance's API). */
+export const vmDeleted = (id: number, endpoint = api): Promise<DevcloudServer> =>
+  waitVmDeleted(h.cloud, id, endpoint);
+
+export const vmOf = (id: number, endpoint = api): Promise<DevcloudServer> =>
+  serverOfBuild(h.cloud, id, endpoint);
+
+export const agentOf = (id: number, endpoint = api) => actAsAgent(h.cloud, id, endpoint);
+
+/** Another service instance on the same devcloud with a database of its own. */
+export async function isolated(overrides: Record<string, unknown>): Promise<RunningService> {
+  return h.startService({
+    databaseUrl: await newDatabase(),
+    dataDir: mkdtempSync(join(h.dataDir, "extra-")),
+    ...overrides,
+  });
 }

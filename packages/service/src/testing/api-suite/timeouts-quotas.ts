@@ -1,26 +1,15 @@
 /** @module testing/api-suite/timeouts-quotas — the sweeper's timeouts, lost jobs, Cyclades quotas, per-user limits. */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
-import { call, findServer, type Harness, manifestUrlOf, USER_A, USER_B, waitFor } from "../index.ts";
-import { type ApiSuite, SRC } from "./suite.ts";
+import { describe, it } from "node:test";
+import { call, findServer, manifestUrlOf, USER_A, USER_B, waitFor } from "../index.ts";
+import { agentOf, api, cancel, create, createOn, get, h, isolated, SRC, vmDeleted, vmOf } from "./suite.ts";
 
-export function timeoutsAndQuotas(suite: ApiSuite): void {
-  const { create, get, cancel, vmDeleted, vmOf, agentOf, isolated } = suite;
+export function timeoutsAndQuotas(): void {
   describe("timeouts and quotas", () => {
-    let h: Harness, api: string;
-    before(() => {
-      ({ h, api } = suite.current());
-    });
     it("an expired manifest gives 403, ERROR, and the VM destroyed; the sweeper does the same unasked", async () => {
       const s = await isolated({ manifestTimeoutSeconds: 0.5, sweeperIntervalMs: 60_000 });
       const base = `${s.url}/icaas`;
-      const byGet = (
-        await call(`${base}/builds`, {
-          method: "POST",
-          token: USER_A.token,
-          body: { build: { name: "late", src: SRC } },
-        })
-      ).body.build;
+      const byGet = (await createOn(base, { name: "late", src: SRC })).body.build;
       const server = await vmOf(byGet.id, base);
       await waitFor("expiry", () => Date.now() > Date.parse(byGet.created) + 600);
       const res = await call(manifestUrlOf(server));
@@ -37,13 +26,7 @@ export function timeoutsAndQuotas(suite: ApiSuite): void {
       await vmDeleted(byGet.id, base);
       assert.equal((await call(manifestUrlOf(server))).status, 403);
 
-      const bySweep = (
-        await call(`${base}/builds`, {
-          method: "POST",
-          token: USER_A.token,
-          body: { build: { name: "never fetched", src: SRC } },
-        })
-      ).body.build;
+      const bySweep = (await createOn(base, { name: "never fetched", src: SRC })).body.build;
       await vmOf(bySweep.id, base);
       await waitFor("expiry", () => Date.now() > Date.parse(bySweep.created) + 600);
       await s.sweep();
@@ -57,13 +40,7 @@ export function timeoutsAndQuotas(suite: ApiSuite): void {
     it("ends a build whose agent went silent or that ran too long", async () => {
       const s = await isolated({ agentSilenceSeconds: 0.3, sweeperIntervalMs: 60_000 });
       const base = `${s.url}/icaas`;
-      const b = (
-        await call(`${base}/builds`, {
-          method: "POST",
-          token: USER_A.token,
-          body: { build: { name: "silent", src: SRC } },
-        })
-      ).body.build;
+      const b = (await createOn(base, { name: "silent", src: SRC })).body.build;
       const agent = await agentOf(b.id, base);
       assert.equal(
         (await agent.report({ status: "CREATING", details: "Downloading image file..." })).status,
@@ -78,13 +55,7 @@ export function timeoutsAndQuotas(suite: ApiSuite): void {
       await s.close();
 
       const t = await isolated({ buildTimeoutSeconds: 0.3, sweeperIntervalMs: 60_000 });
-      const late = (
-        await call(`${t.url}/icaas/builds`, {
-          method: "POST",
-          token: USER_A.token,
-          body: { build: { name: "slow", src: SRC } },
-        })
-      ).body.build;
+      const late = (await createOn(`${t.url}/icaas`, { name: "slow", src: SRC })).body.build;
       const lateAgent = await agentOf(late.id, `${t.url}/icaas`);
       await new Promise((r) => setTimeout(r, 400));
       await lateAgent.report({ status: "CREATING" });
@@ -139,17 +110,9 @@ export function timeoutsAndQuotas(suite: ApiSuite): void {
     it("limits requests per user (429) and active builds per user (403)", async () => {
       const s = await isolated({ maxActiveBuildsPerUser: 1, rateLimitPerMinute: 6, jobsEnabled: false });
       const base = `${s.url}/icaas`;
-      const one = await call(`${base}/builds`, {
-        method: "POST",
-        token: USER_B.token,
-        body: { build: { name: "one", src: SRC } },
-      });
+      const one = await createOn(base, { name: "one", src: SRC }, USER_B.token);
       assert.equal(one.status, 202);
-      const two = await call(`${base}/builds`, {
-        method: "POST",
-        token: USER_B.token,
-        body: { build: { name: "two", src: SRC } },
-      });
+      const two = await createOn(base, { name: "two", src: SRC }, USER_B.token);
       assert.equal(two.status, 403);
       assert.equal(two.body.code, "too_many_builds");
       let limited: Awaited<ReturnType<typeof call>> | undefined;
