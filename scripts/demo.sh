@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run build --silent -w packages/web
-exec node --import tsx packages/service/src/demo.ts
+exec node --import tsx packages/demo/src/main.ts

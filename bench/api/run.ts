@@ -8,9 +8,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { AGENT_IMAGE_ID, DEMO_TOKEN, DEMO_USER_UUID, defaultConfig, startDevcloud } from "@icaas/devcloud";
-import { resolveConfig, startService } from "@icaas/service";
-import { openStore, parseDatabaseUrl, SecretBox, seedBuilds } from "@icaas/service/testing";
+import { DEMO_TOKEN, DEMO_USER_UUID } from "@icaas/devcloud";
+import {
+  openStore,
+  parseDatabaseUrl,
+  SecretBox,
+  seedBuilds,
+  startCloudStack,
+  TEST_SERVICE_SETTINGS,
+} from "@icaas/service/testing";
 
 const GOALS = { getRps: 5000, getP99Ms: 20, postRps: 500 };
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -64,25 +70,19 @@ async function main(): Promise<void> {
   // The machine is shared: the load before and after says how much the figures can be trusted.
   const loadBefore = loadavg()[0]!;
   if (spawnSync("wrk", ["--version"]).error) throw new Error("wrk is not installed (apt-get install wrk)");
-  const dir = mkdtempSync(join(tmpdir(), "icaas-bench-api-"));
-  const cloud = await startDevcloud({ dataDir: join(dir, "devcloud"), config: defaultConfig() });
   const encryptionKey = randomBytes(32).toString("base64");
-  const config = resolveConfig({
-    host: "127.0.0.1",
-    port: 0,
-    authUrl: cloud.authUrl,
-    agentImageId: AGENT_IMAGE_ID,
-    agentFlavorId: "1",
-    dataDir: join(dir, "service"),
-    encryptionKey,
-    // The API alone is measured: no VMs are created (jobs off), no per-user limits.
-    jobsEnabled: false,
-    rateLimitPerMinute: 0,
-    createRateLimitPerMinute: 0,
-    maxActiveBuildsPerUser: 0,
-    // Per-request log lines (info) are measured separately: BENCH_LOG_LEVEL=info.
-    logLevel: (process.env.BENCH_LOG_LEVEL ?? "warn") as "warn",
+  const stack = await startCloudStack({
+    tempPrefix: "icaas-bench-api-",
+    service: {
+      ...TEST_SERVICE_SETTINGS,
+      encryptionKey,
+      // The API alone is measured: no VMs are created (jobs off).
+      jobsEnabled: false,
+      // Per-request log lines (info) are measured separately: BENCH_LOG_LEVEL=info.
+      logLevel: process.env.BENCH_LOG_LEVEL ?? "warn",
+    },
   });
+  const config = stack.serviceConfig();
 
   const box = new SecretBox(Buffer.from(encryptionKey, "base64"));
   const store = await openStore(parseDatabaseUrl(undefined, config.dataDir), box.keyId);
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const listUrl = (service: { url: string }) => `${service.url}/icaas/builds?details=1&limit=50`;
 
   // 1. GET as served: list pages are cached under the user's builds version (one indexed lookup per request).
-  let service = await startService(config);
+  let service = await stack.startService();
   // One request first, so the token is validated and cached (Astakos is not what is measured).
   const first = await fetch(listUrl(service), { headers: { "x-auth-token": DEMO_TOKEN } });
   const page = (await first.json()) as { builds: unknown[] };
@@ -114,13 +114,13 @@ async function main(): Promise<void> {
   await service.close();
 
   // 2. The same GET with the page cache off: every request queries SQLite and renders the page.
-  service = await startService({ ...config, listCacheMegabytes: 0 });
+  service = await stack.startService({ listCacheMegabytes: 0 });
   await fetch(listUrl(service), { headers: { "x-auth-token": DEMO_TOKEN } });
   const uncached = await wrk(listUrl(service), headers, "GET, page cache off");
   await service.close();
 
   // 3. POST: each request validates, seals the token, stores the build and its job in one transaction.
-  service = await startService(config);
+  service = await stack.startService();
   await fetch(listUrl(service), { headers: { "x-auth-token": DEMO_TOKEN } });
   const body = JSON.stringify({
     build: { name: "bench image", src: "https://downloads.example.org/images/bench.qcow2" },
@@ -130,9 +130,7 @@ async function main(): Promise<void> {
     `${headers}wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = '${body}'\n`,
     `POST /icaas/builds (${CONNECTIONS} connections)`,
   );
-  await service.close();
-  await cloud.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stack.close();
 
   const result = {
     benchmark: "api",

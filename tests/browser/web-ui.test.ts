@@ -2,11 +2,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { type SourceServer, startSourceServer } from "@icaas/agent/testing";
 import { buildTestDisk } from "@icaas/imageprep/testing";
+import { findServer, type Stack, setFaults, waitFor } from "@icaas/service/testing";
 import type { Page } from "playwright-core";
 import { type Browser, DESKTOP, launchBrowser, PHONE, screenshot } from "./browser.ts";
-import { type SourceServer, startSourceServer } from "./source-server.ts";
-import { agentServer, DEMO_TOKEN, NO_VM_USER, type Stack, setFaults, startStack, waitFor } from "./stack.ts";
+import { DEMO_TOKEN, NO_VM_USER, startBrowserStack } from "./stack.ts";
 import { DIST_DIR, ensureUiBuilt } from "./ui-build.ts";
 
 const BUILD_TIMEOUT_MS = 120_000;
@@ -25,8 +26,8 @@ describe("web UI in Chromium against the real service, devcloud and agent", () =
     const report = ensureUiBuilt();
     console.log(report);
     assert.match(report, /first-load JS: [\d.]+ KB gzipped/);
-    stack = await startStack(DIST_DIR);
-    const disk = join(stack.dir, "debian12.img");
+    stack = await startBrowserStack(DIST_DIR);
+    const disk = join(stack.dataDir, "debian12.img");
     await buildTestDisk({ path: disk, swap: true, diskMiB: 64 });
     source = await startSourceServer();
     source.serve("/debian12.img", { path: disk });
@@ -181,7 +182,7 @@ describe("web UI in Chromium against the real service, devcloud and agent", () =
   }, async () => {
     canceledId = await createThroughForm("browser-cancel", `${source.url}/slow/debian12.img`);
     await page.locator('[data-step="download"][data-state="running"]').waitFor({ timeout: 60_000 });
-    const vm = await waitFor("the agent VM", () => agentServer(stack.cloud, canceledId));
+    const vm = await waitFor("the agent VM", () => findServer(stack.cloud, canceledId), 30_000);
     assert.equal(vm.deleted, false);
     assert.equal(vm.process?.state, "running", "the agent runs in the VM");
 
@@ -251,7 +252,7 @@ describe("web UI in Chromium against the real service, devcloud and agent", () =
     const gone = await waitFor(
       "the agent VM deleted",
       async () => {
-        const server = await agentServer(stack.cloud, canceledId);
+        const server = await findServer(stack.cloud, canceledId);
         return server?.deleted && server.process?.state !== "running" ? server : undefined;
       },
       30_000,

@@ -5,23 +5,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type SourceServer, startSourceServer } from "@icaas/agent/testing";
+import { e2eAgentCommand, type SourceServer, startSourceServer } from "@icaas/agent/testing";
 import { type Build, isFinal } from "@icaas/contract";
 import type { SynnefoRelease } from "@icaas/devcloud";
 import {
-  AGENT_IMAGE_ID,
   DEMO_TOKEN,
   DEMO_USER_UUID,
   type Devcloud,
   type DevcloudConfig,
   type DevUser,
-  defaultConfig,
-  startDevcloud,
 } from "@icaas/devcloud";
-import { type RunningService, resolveConfig, startService } from "@icaas/service";
-import { LOOPBACK_NETWORKS } from "@icaas/source-policy";
+import {
+  type DevcloudServer,
+  findServer,
+  type ServiceSettings,
+  type Stack,
+  startStack,
+  TEST_SERVICE_SETTINGS,
+} from "@icaas/service/testing";
 import { PithosClient, PlanktonClient } from "@icaas/synnefo";
 
 export const run = promisify(execFile);
@@ -43,29 +45,6 @@ export function describeEachRelease(name: string, body: (synnefo: SynnefoRelease
   });
 }
 
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-
-/**
- * The agent as a devcloud VM runs it: the TypeScript CLI through tsx (resolved here, not in the
- * VM's cwd). With `ICAAS_E2E_AGENT=bundle` the suite runs the esbuild bundle instead, under
- * `ICAAS_E2E_NODE` (e.g. Debian 12's Node 18) or this node.
- */
-export async function agentCommand(dir: string): Promise<string[]> {
-  if (process.env.ICAAS_E2E_AGENT === "bundle") {
-    const { bundle } = await import("../../packages/agent/src/bundle.ts");
-    const file = await bundle(join(dir, "icaas-agent.mjs"));
-    return [process.env.ICAAS_E2E_NODE || process.execPath, file, "--root", "{root}"];
-  }
-  return [
-    process.execPath,
-    "--import",
-    import.meta.resolve("tsx"),
-    join(REPO, "packages/agent/src/cli.ts"),
-    "--root",
-    "{root}",
-  ];
-}
-
 /** A second user whose Pithos holds only a few MiB (the quota failure path). */
 export const SMALL_USER: DevUser = {
   uuid: "5c0ffee0-1234-4abc-8def-000000000001",
@@ -74,81 +53,75 @@ export const SMALL_USER: DevUser = {
   quotas: { vms: 5, cpu: 10, ramMiB: 10240, diskGiB: 200, diskspaceBytes: 4 * 2 ** 20 },
 };
 
-export interface Pipeline {
-  cloud: Devcloud;
-  service: RunningService;
-  /** `<service>/icaas` */
-  api: string;
+export interface Pipeline extends Stack {
   src: SourceServer;
+  /** The stack's temporary directory, for a test's own files. */
   dir: string;
   pithos(token?: string, account?: string): PithosClient;
   plankton(token?: string): PlanktonClient;
-  close(): Promise<void>;
 }
 
-/** Starts the three parts on 127.0.0.1 with short intervals; `close()` stops them and removes their files. */
+/**
+ * Starts a devcloud whose VMs run the agent, the service with short intervals and a source server,
+ * all on 127.0.0.1; `close()` stops them and removes their files.
+ */
 export async function startPipeline(
   options: {
     agentCommand?: string[];
     /** Merged into the service's config; a function gets the running devcloud (its port for guest-visible URLs). */
-    service?: Record<string, unknown> | ((cloud: Devcloud) => Record<string, unknown>);
+    service?: ServiceSettings | ((cloud: Devcloud) => ServiceSettings);
     synnefo?: SynnefoRelease;
     /** Merged into the devcloud's config (e.g. a flavor on the qemu driver). */
     devcloud?: Partial<DevcloudConfig>;
   } = {},
 ): Promise<Pipeline> {
   const dir = await mkdtemp(join(tmpdir(), "icaas-e2e-"));
-  const base = defaultConfig();
-  const config: DevcloudConfig = {
-    ...base,
-    synnefo: options.synnefo ?? base.synnefo,
-    users: [...base.users, SMALL_USER],
-    agent: { command: options.agentCommand ?? (await agentCommand(dir)) },
-    bootSeconds: 0.05,
-    ...options.devcloud,
-  };
-  const cloud = await startDevcloud({ dataDir: join(dir, "cloud"), config });
-  const service = await startService(
-    resolveConfig({
-      host: "127.0.0.1",
-      port: 0,
-      authUrl: cloud.authUrl,
-      dataDir: join(dir, "service"),
-      agentImageId: AGENT_IMAGE_ID,
-      agentFlavorId: "1",
-      logLevel: "silent",
-      progressIntervalSeconds: 0.5,
-      manifestTimeoutSeconds: 120,
-      agentSilenceSeconds: 60,
-      buildTimeoutSeconds: 600,
-      jobPollMs: 50,
-      jobBackoffMs: 100,
-      jobMaxBackoffMs: 1000,
-      sweeperIntervalMs: 500,
-      rateLimitPerMinute: 0,
-      createRateLimitPerMinute: 0,
-      maxActiveBuildsPerUser: 0,
-      // The image source below runs on loopback, which the default source policy refuses.
-      sourceAllowList: [...LOOPBACK_NETWORKS],
-      ...(typeof options.service === "function" ? options.service(cloud) : options.service),
-    }),
-  );
+  let stack: Stack;
+  try {
+    stack = await startStack({
+      dataDir: dir,
+      users: [SMALL_USER],
+      agent: options.agentCommand ?? (await e2eAgentCommand(dir)),
+      cloud: {
+        bootSeconds: 0.05,
+        ...(options.synnefo ? { synnefo: options.synnefo } : {}),
+        ...options.devcloud,
+      },
+      service: (cloud) => ({
+        ...TEST_SERVICE_SETTINGS,
+        logLevel: "silent",
+        progressIntervalSeconds: 0.5,
+        manifestTimeoutSeconds: 120,
+        agentSilenceSeconds: 60,
+        buildTimeoutSeconds: 600,
+        jobPollMs: 50,
+        jobBackoffMs: 100,
+        jobMaxBackoffMs: 1000,
+        sweeperIntervalMs: 500,
+        ...(typeof options.service === "function" ? options.service(cloud) : options.service),
+      }),
+    });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   const src = await startSourceServer();
-  const storageUrl = `${cloud.url}/object-store/v1`;
+  const storageUrl = `${stack.cloud.url}/object-store/v1`;
   return {
-    cloud,
-    service,
-    api: `${service.url}/icaas`,
+    ...stack,
     src,
     dir,
     pithos: (token = DEMO_TOKEN, account = DEMO_USER_UUID) =>
       new PithosClient({ storageUrl, account, token }),
-    plankton: (token = DEMO_TOKEN) => new PlanktonClient({ imageUrl: `${cloud.url}/image/v1.0`, token }),
+    plankton: (token = DEMO_TOKEN) =>
+      new PlanktonClient({ imageUrl: `${stack.cloud.url}/image/v1.0`, token }),
     async close() {
-      await service.close();
-      await cloud.close();
-      await src.close();
-      await rm(dir, { recursive: true, force: true });
+      try {
+        await stack.close();
+      } finally {
+        await src.close();
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }
@@ -205,28 +178,13 @@ export async function waitBuild(
   }
 }
 
-export interface CloudServer {
-  id: number;
-  name: string;
-  status: string;
-  deleted: boolean;
-  /** The delete finished: disk and files removed. */
-  destroyed: boolean;
-  pid: number | null;
-  process: { state: string; exitCode?: number | null; signal?: string | null } | null;
-  rootDir: string;
-  consoleLog: string;
-}
-
 /** The devcloud VM of a build (its name carries the build id). */
-export async function serverOf(p: Pipeline, buildId: number): Promise<CloudServer | undefined> {
-  const res = await fetch(`${p.cloud.url}/_devcloud/compute/servers`);
-  const { servers } = (await res.json()) as { servers: CloudServer[] };
-  return servers.find((s) => s.name.startsWith(`icaas-agent-${buildId}-`));
+export function serverOf(p: Pipeline, buildId: number): Promise<DevcloudServer | undefined> {
+  return findServer(p.cloud, buildId);
 }
 
 /** Waits until the build's VM is deleted and its agent process is gone. */
-export async function waitVmGone(p: Pipeline, buildId: number, timeoutMs = 30_000): Promise<CloudServer> {
+export async function waitVmGone(p: Pipeline, buildId: number, timeoutMs = 30_000): Promise<DevcloudServer> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await serverOf(p, buildId);

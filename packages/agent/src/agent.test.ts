@@ -9,17 +9,15 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { MANIFEST_PATH, MARKER_PATH, STEP_NAMES, type StatusReport } from "@icaas/contract";
 import { DEMO_TOKEN, DEMO_USER_UUID, type Devcloud, startDevcloud } from "@icaas/devcloud";
 import { buildTestDisk } from "@icaas/imageprep/testing";
 import { LOOPBACK_NETWORKS } from "@icaas/source-policy";
 import { PithosClient, PlanktonClient } from "@icaas/synnefo";
 import { runAgent } from "./agent.ts";
+import { agentCommand } from "./testing/agent-command.ts";
 import { makeBitnamiZip } from "./testing/bitnami-zip.ts";
 import { type SourceServer, startSourceServer } from "./testing/source-server.ts";
-
-const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
 
 /** The service's two agent routes, as the agent contract states them, recording every report. */
 interface StatusEndpoint {
@@ -336,7 +334,8 @@ describe("runAgent against a devcloud", () => {
 
   it("the CLI turns SIGTERM into the same report, and exits once it is sent", async () => {
     const { root, work } = await vm({ src: `${src.url}/slow/${zipName}.zip` });
-    const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), CLI, "--root", root], {
+    const [node, ...args] = agentCommand(root);
+    const child = spawn(node!, args, {
       stdio: ["ignore", "ignore", "pipe"],
       env: { PATH: process.env.PATH ?? "" },
     });

@@ -13,7 +13,7 @@ import {
   serverOfBuild,
   startHarness,
   USER_A,
-} from "./testing/harness.ts";
+} from "./testing/index.ts";
 
 let h: Harness;
 

@@ -9,15 +9,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { createLogger, redactUrl } from "./logger.ts";
-import {
-  actAsAgent,
-  call,
-  type Harness,
-  startHarness,
-  USER_A,
-  vmDeleted,
-  waitFor,
-} from "./testing/harness.ts";
+import { actAsAgent, call, type Harness, startHarness, USER_A, vmDeleted, waitFor } from "./testing/index.ts";
 
 /** A request with the path sent as is (fetch would normalise `..` and refuse a bad `%`). */
 function rawRequest(

@@ -14,20 +14,16 @@ import {
   type Harness,
   liveServers,
   manifestUrlOf,
+  setFaults,
   startHarness,
   testCloudConfig,
   USER_A,
   vmDeleted,
   waitFor,
-} from "./testing/harness.ts";
+} from "./testing/index.ts";
 
 const SRC = "http://example.org/image.qcow2";
 const REPO = new URL("../../../", import.meta.url).pathname;
-
-async function setFaults(cloud: Devcloud, faults: unknown): Promise<void> {
-  const res = await call(`${cloud.url}/_devcloud/faults`, { method: "PUT", body: faults });
-  assert.equal(res.status, 204);
-}
 
 describe("30% of Cyclades calls fail with 5xx", () => {
   let h: Harness;

@@ -10,7 +10,7 @@ import {
   startHarness,
   USER_A,
   waitFor,
-} from "./testing/harness.ts";
+} from "./testing/index.ts";
 import { startPostgres, type TestPostgres } from "./testing/postgres.ts";
 
 describe("two instances on one PostgreSQL", () => {

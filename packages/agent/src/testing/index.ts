@@ -1,4 +1,5 @@
 /** @module @icaas/agent/testing — helpers for tests of the agent and of whole builds. */
+export { AGENT_CLI, agentBundleCommand, agentCommand, e2eAgentCommand, VM_ROOT } from "./agent-command.ts";
 export { type BitnamiZip, makeBitnamiZip } from "./bitnami-zip.ts";
 export {
   LOOPBACK_SOURCE_POLICY,

@@ -1,22 +1,11 @@
 /** @module testing/stack — a real devcloud, service and (optionally) agent on loopback for the CLI's tests. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { type SourceServer, startSourceServer } from "@icaas/agent/testing";
+import { join } from "node:path";
+import { agentCommand, type SourceServer, startSourceServer } from "@icaas/agent/testing";
 import { buildTestDisk } from "@icaas/imageprep/testing";
 import { type Harness, startHarness, USER_A } from "@icaas/service/testing";
 import { main } from "../cli.ts";
 import { captureIo } from "../io.ts";
-
-/** The command devcloud VMs run: the agent package's own `icaas-agent` bin, through tsx. */
-export function agentCommand(): string[] {
-  const dir = dirname(dirname(fileURLToPath(import.meta.resolve("@icaas/agent"))));
-  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { bin: Record<string, string> };
-  const bin = pkg.bin["icaas-agent"];
-  assert.ok(bin, "@icaas/agent has an icaas-agent bin");
-  return [process.execPath, "--import", import.meta.resolve("tsx"), join(dir, bin), "--root", "{root}"];
-}
 
 export interface Stack {
   harness: Harness;

@@ -1,7 +1,7 @@
 /** @module builds/source-policy.test — `src` at refused addresses is answered 400 at create, before any VM. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { actAsAgent, call, type Harness, liveServers, startHarness, USER_A } from "../testing/harness.ts";
+import { actAsAgent, call, type Harness, liveServers, startHarness, USER_A } from "../testing/index.ts";
 
 describe("the source policy at create", () => {
   let h: Harness;

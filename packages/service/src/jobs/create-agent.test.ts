@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { CycladesClient } from "@icaas/synnefo";
 import { CycladesCompute } from "../cloud/compute.ts";
 import { SEAL } from "../context.ts";
-import { call, devcloudServers, type Harness, startHarness, USER_A, waitFor } from "../testing/harness.ts";
+import { call, devcloudServers, type Harness, startHarness, USER_A, waitFor } from "../testing/index.ts";
 import { agentServerRequest, vmName, vmTimestamp } from "./agent-vm.ts";
 import { createAgent, exhaustedResource } from "./create-agent.ts";
 import { destroyAgent } from "./destroy-agent.ts";

@@ -1,7 +1,9 @@
 /** @module routes/cancel.test — a user's cancel ends the build the way every end does: once, counted once, VM destroyed. */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { call, type Harness, startHarness, USER_A, USER_B, vmDeleted } from "../testing/harness.ts";
+import { vmDeleted } from "../testing/devcloud-admin.ts";
+import { type Harness, startHarness, USER_A, USER_B } from "../testing/harness.ts";
+import { call } from "../testing/http.ts";
 
 /** The value of `icaas_builds_ended_total{status="CANCELED",reason="user"}` (0 when absent). */
 async function userCancels(h: Harness): Promise<number> {

@@ -1,27 +1,50 @@
 /** @module demo.test — the demo starts a devcloud and the service, prints what a new user needs, and works. */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { DEMO_TOKEN } from "@icaas/devcloud";
-import { agentCommand, startDemo } from "./demo.ts";
-import { call, liveServers, waitFor } from "./testing/harness.ts";
+import { call, liveServers, waitFor } from "@icaas/service/testing";
+import { type Demo, startDemo } from "./demo.ts";
 
-describe("demo", () => {
-  it("prints the UI, the API, the demo token and a curl example that creates a build", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "icaas-demo-"));
-    const printed: string[] = [];
-    // With its sample: the printed curl then points at the demo's own loopback server, so the agent that
-    // runs for it connects nowhere else (tests reach only loopback).
+interface Run {
+  dir: string;
+  printed: string[];
+  warned: string[];
+}
+
+/**
+ * Runs `body` against a demo in a fresh data dir (after `prepare` on it) on free ports, with an empty
+ * environment and what it prints kept; stops the demo and removes the dir after.
+ */
+async function withDemo(body: (demo: Demo, run: Run) => Promise<void>, prepare?: (dir: string) => void) {
+  const run: Run = { dir: mkdtempSync(join(tmpdir(), "icaas-demo-")), printed: [], warned: [] };
+  try {
+    prepare?.(run.dir);
     const demo = await startDemo({
-      dataDir: dir,
+      dataDir: run.dir,
       port: 0,
       cloudPort: 0,
       env: {},
-      print: (l) => printed.push(l),
+      print: (l) => run.printed.push(l),
+      warn: (l) => run.warned.push(l),
     });
     try {
+      await body(demo, run);
+    } finally {
+      await demo.close();
+    }
+  } finally {
+    rmSync(run.dir, { recursive: true, force: true });
+  }
+}
+
+describe("demo", () => {
+  // With its sample: the printed curl then points at the demo's own loopback server, so the agent that
+  // runs for it connects nowhere else (tests reach only loopback).
+  it("prints the UI, the API, the demo token and a curl example that creates a build", () =>
+    withDemo(async (demo, { dir, printed }) => {
       const text = printed.join("\n");
       assert.ok(text.includes(`web UI:      ${demo.service.url}/`));
       assert.ok(text.includes(`API:         ${demo.service.endpoint}`));
@@ -49,16 +72,10 @@ describe("demo", () => {
         204,
       );
       await waitFor("no VM left", async () => (await liveServers(demo.cloud)).length === 0);
-    } finally {
-      await demo.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("allow-lists its own sample server, and no other loopback source", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "icaas-demo-"));
-    const demo = await startDemo({ dataDir: dir, port: 0, cloudPort: 0, env: {}, print: () => {} });
-    try {
+  it("allow-lists its own sample server, and no other loopback source", () =>
+    withDemo(async (demo) => {
       assert.ok(demo.sampleUrl, "the sample is served");
       const create = (src: string) =>
         call(`${demo.service.endpoint}/builds`, {
@@ -74,18 +91,21 @@ describe("demo", () => {
       const id = created.body.build.id;
       await call(`${demo.service.endpoint}/builds/${id}`, { method: "DELETE", token: DEMO_TOKEN });
       await waitFor("no VM left", async () => (await liveServers(demo.cloud)).length === 0);
-    } finally {
-      await demo.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it("runs the agent CLI through an absolute tsx loader", () => {
-    const command = agentCommand();
-    assert.ok(command, "the agent package is present");
-    assert.equal(command[0], process.execPath);
-    assert.match(command[2]!, /^file:\/\/.*tsx/);
-    assert.match(command[3]!, /packages\/agent\/src\/cli\.ts$/);
-    assert.deepEqual(command.slice(4), ["--root", "{root}"]);
-  });
+  it("says why it has no sample image, and still runs without one", () =>
+    withDemo(
+      async (demo, { printed, warned }) => {
+        assert.equal(demo.sampleUrl, undefined);
+        assert.equal(warned.length, 1, warned.join("\n"));
+        assert.match(warned[0]!, /^demo: no sample image \(.*EEXIST.*\)/);
+        assert.ok(
+          printed.some((l) => /^ {2}sample: {6}none \(.*EEXIST/.test(l)),
+          printed.join("\n"),
+        );
+        assert.equal((await call(`${demo.service.endpoint}/health`)).status, 200);
+      },
+      // A file where the samples directory should be: the sample cannot be built.
+      (dir) => writeFileSync(join(dir, "samples"), "not a directory"),
+    ));
 });
