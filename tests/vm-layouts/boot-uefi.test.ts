@@ -12,10 +12,10 @@ import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { defaultConfig } from "@icaas/devcloud";
 import { type Build, createBuild, type Pipeline, startPipeline, waitBuild } from "../e2e/pipeline-harness.ts";
-import type { Guest } from "./guest-ssh.ts";
-import { publishedImageChecks, QEMU_FLAVOR } from "./published-image-checks.ts";
-import { type BootableSource, ensureBootableSource } from "./source/bootable-source.ts";
-import { type AdminServer, assertNoQemuLeft, run } from "./vm-harness.ts";
+import type { Guest } from "../vm/guest-ssh.ts";
+import { publishedImageChecks, QEMU_FLAVOR } from "../vm/published-image-checks.ts";
+import { type BootableSource, ensureBootableSource } from "../vm/source/bootable-source.ts";
+import { type AdminServer, assertNoQemuLeft, run } from "../vm/vm-harness.ts";
 
 let p: Pipeline | undefined;
 let source: BootableSource;
