@@ -52,7 +52,8 @@ export async function watchBuild(options: WatchOptions): Promise<Build> {
     const now = Date.now();
     if (now >= deadline) {
       throw new CliError(
-        `build ${options.id} is still running after ${formatDuration(now - started)}` +
+        // The limit the user set, not the time measured: a slow last look must not make "3s" read "4s".
+        `build ${options.id} is still running after ${formatDuration(deadline - started)}` +
           (last ? `: ${progressLine(last).replace(/^build \d+: /, "")}` : ""),
         EXIT.timeout,
         `it goes on; wait again with: icaas wait ${options.id}`,

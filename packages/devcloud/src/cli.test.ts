@@ -40,10 +40,19 @@ describe("splitCommand", () => {
 
 describe("icaas-devcloud", () => {
   let dir: string;
+  /** Every CLI started: one a failed test left running would keep the whole suite waiting. */
+  const children = new Set<ChildProcess>();
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "devcloud-cli-"));
   });
   after(async () => {
+    for (const child of children) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await Promise.race([exited, sleep(10_000)]);
+      child.kill("SIGKILL");
+    }
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -56,6 +65,7 @@ describe("icaas-devcloud", () => {
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
+    children.add(child);
     let out = "";
     child.stdout?.on("data", (d) => {
       out += d;
@@ -63,7 +73,8 @@ describe("icaas-devcloud", () => {
     child.stderr?.on("data", (d) => {
       out += d;
     });
-    const deadline = Date.now() + 15_000;
+    // tsx compiles the CLI first: seconds on a loaded machine.
+    const deadline = Date.now() + 60_000;
     while (!/agent: .*\n/.test(out)) {
       if (child.exitCode !== null) throw new Error(`the CLI exited: ${out}`);
       if (Date.now() > deadline) throw new Error(`no banner: ${out}`);
@@ -93,7 +104,8 @@ describe("icaas-devcloud", () => {
     await cyclades.waitForStatus(server.id, ["ACTIVE"], { intervalMs: 20 });
     const pidFile = join(dir, "data", "compute", "servers", server.id, "root", "pid");
     let pid = 0;
-    for (let i = 0; i < 250 && !pid; i++) {
+    // Node's start alone can take seconds on a loaded machine: poll for the file, bounded generously.
+    for (const deadline = Date.now() + 60_000; !pid && Date.now() < deadline; ) {
       try {
         pid = Number(readFileSync(pidFile, "utf8"));
       } catch {

@@ -22,7 +22,9 @@ try { mode = fs.readFileSync("etc/agent-mode", "utf8").trim(); } catch {}
 if (mode === "exit") { console.log("agent exits by itself"); process.exit(3); }
 if (mode === "stubborn") process.on("SIGTERM", () => console.log("agent ignores SIGTERM"));
 const child = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
-fs.writeFileSync("started.json", JSON.stringify({ pid: process.pid, child: child.pid, cwd: process.cwd(), arg: process.argv[1], env: process.env }));
+// Written whole, then renamed: the test polls for the file and must never read half of it.
+fs.writeFileSync("started.json.part", JSON.stringify({ pid: process.pid, child: child.pid, cwd: process.cwd(), arg: process.argv[1], env: process.env }));
+fs.renameSync("started.json.part", "started.json");
 console.log("agent up");
 setInterval(() => {}, 1000);
 `;
