@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { lastLine, runCommand } from "../child.ts";
 import { agentErrors } from "../errors.ts";
 import type { DiskInfo } from "./disk-info.ts";
-import type { StepDefinition } from "./step.ts";
+import { defineStep, perByte } from "./step.ts";
 
 export interface ConvertOptions {
   disk: DiskInfo;
@@ -65,11 +65,7 @@ export async function convertToRaw(
   return { path: output, bytes: total, copied: true };
 }
 
-export const convertStep: StepDefinition = {
-  name: "convert",
-  details: "Converting disk image to raw...",
-  weight: { perByte: 0.3, fixed: 0 },
-  failureCode: "convert_failed",
+export const convertStep = defineStep("convert", "Converting disk image to raw...", perByte(0.3), {
   async run(ctx, state, progress) {
     const disk = state.disk!;
     const r = await convertToRaw({
@@ -92,4 +88,4 @@ export const convertStep: StepDefinition = {
     ctx.log.info(`converted ${disk.format} to raw: ${r.bytes} bytes`);
     return "done";
   },
-};
+});

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { download } from "../download/download.ts";
 import { StreamedImage } from "../download/streamed-image.ts";
 import { DEFAULT_INSPECT_LIMITS } from "./inspect.ts";
-import type { BuildContext, StepDefinition } from "./step.ts";
+import { type BuildContext, defineStep, perByte } from "./step.ts";
 
 /**
  * Until a step knows its own bytes, the tracker uses guesses derived from the download size: a
@@ -17,11 +17,7 @@ export function estimateFromDownload(ctx: BuildContext, bytes: number): void {
   ctx.estimate("upload", bytes * 3);
 }
 
-export const downloadStep: StepDefinition = {
-  name: "download",
-  details: "Downloading image file...",
-  weight: { perByte: 1, fixed: 0 },
-  failureCode: "download_failed",
+export const downloadStep = defineStep("download", "Downloading image file...", perByte(1), {
   async run(ctx, state, progress) {
     const { image, limits } = ctx.manifest;
     let announced = false;
@@ -63,4 +59,4 @@ export const downloadStep: StepDefinition = {
     ctx.log.info(`downloaded ${result.fileName}: ${result.bytes} bytes, sha256 ${result.sha256}`);
     return "done";
   },
-};
+});

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { lastLine, runCommand } from "../child.ts";
 import { agentErrors } from "../errors.ts";
 import type { DiskInfo } from "./disk-info.ts";
-import type { StepDefinition } from "./step.ts";
+import { defineStep, fixedCost } from "./step.ts";
 
 export interface InspectLimits {
   /** Address-space cap for qemu-img info (prlimit --as). Default 1 GiB, as oVirt uses. */
@@ -217,10 +217,7 @@ async function readEnds(path: string): Promise<{ head: Buffer; tail: Buffer; siz
   }
 }
 
-export const inspectStep: StepDefinition = {
-  name: "inspect",
-  details: "Inspecting disk image...",
-  weight: { perByte: 0, fixed: 1 << 20 },
+export const inspectStep = defineStep("inspect", "Inspecting disk image...", fixedCost(1 << 20), {
   failureCode: "not_a_disk_image",
   async run(ctx, state) {
     const info = await inspectDisk({ path: state.unpack!.disk, signal: ctx.signal });
@@ -233,4 +230,4 @@ export const inspectStep: StepDefinition = {
     );
     return "done";
   },
-};
+});

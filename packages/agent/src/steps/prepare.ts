@@ -1,7 +1,7 @@
 /** @module steps/prepare — the system preparation of snf-image-creator, through @icaas/imageprep. */
 import { ImagePrepError, prepareImage } from "@icaas/imageprep";
 import { AgentError, abortError, agentErrors, toAgentError } from "../errors.ts";
-import type { StepDefinition } from "./step.ts";
+import { defineStep, fixedCost } from "./step.ts";
 
 /**
  * imageprep's failures as agent errors: what cannot be prepared is `unsupported_image`. The step is
@@ -26,11 +26,9 @@ function fromImageprep(error: unknown, step: "prepare" | "shrink"): AgentError {
  */
 const EXTRA_TASKS: readonly string[] = ["cleanup-mail"];
 
-export const prepareStep: StepDefinition = {
-  name: "prepare",
-  details: "Preparing image (locking accounts, removing secrets, first-boot tasks)...",
-  weight: { perByte: 0, fixed: 64 << 20 },
-  failureCode: "prepare_failed",
+const DETAILS = "Preparing image (locking accounts, removing secrets, first-boot tasks)...";
+
+export const prepareStep = defineStep("prepare", DETAILS, fixedCost(64 << 20), {
   async run(ctx, state) {
     const description = ctx.manifest.image.description?.trim() || undefined;
     try {
@@ -56,4 +54,4 @@ export const prepareStep: StepDefinition = {
       throw imageprepFailure(error, "prepare");
     }
   },
-};
+});

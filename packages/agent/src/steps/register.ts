@@ -2,7 +2,7 @@
 import { type ImageInfo, MAX_PROPERTY_VALUE_LENGTH, pithosLocation } from "@icaas/synnefo";
 import type { AgentLog } from "../log.ts";
 import { cloudFailure } from "./cloud-errors.ts";
-import type { StepDefinition } from "./step.ts";
+import { defineStep, fixedCost } from "./step.ts";
 
 /**
  * Plankton refuses the whole registration if one value is over 256 characters, and `USERS` lists every
@@ -51,11 +51,7 @@ export function imageProperties(
   return properties;
 }
 
-export const registerStep: StepDefinition = {
-  name: "register",
-  details: "Registering image with Plankton...",
-  weight: { perByte: 0, fixed: 1 << 20 },
-  failureCode: "register_failed",
+export const registerStep = defineStep("register", "Registering image with Plankton...", fixedCost(1 << 20), {
   async run(ctx, state) {
     const { image } = ctx.manifest;
     const upload = state.upload!;
@@ -95,4 +91,4 @@ export const registerStep: StepDefinition = {
     }
     return "done";
   },
-};
+});

@@ -3,13 +3,9 @@ import { stat } from "node:fs/promises";
 import { shrinkImage, verifyFreeBlocksZero } from "@icaas/imageprep";
 import { abortError } from "../errors.ts";
 import { imageprepFailure } from "./prepare.ts";
-import type { StepDefinition } from "./step.ts";
+import { defineStep, perByte } from "./step.ts";
 
-export const shrinkStep: StepDefinition = {
-  name: "shrink",
-  details: "Shrinking image...",
-  weight: { perByte: 0.05, fixed: 16 << 20 },
-  failureCode: "shrink_failed",
+export const shrinkStep = defineStep("shrink", "Shrinking image...", perByte(0.05, 16 << 20), {
   async run(ctx, state, progress) {
     const image = state.raw!;
     let outcome: "done" | "skipped" = "done";
@@ -45,4 +41,4 @@ export const shrinkStep: StepDefinition = {
       throw imageprepFailure(error, "shrink");
     }
   },
-};
+});

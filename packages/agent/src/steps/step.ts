@@ -1,4 +1,5 @@
 /** @module steps/step — what a step is to the runner: a name, a weight, a run function, a cleanup. */
+import { AGENT_ERROR_CODES } from "@icaas/contract";
 import type { ImageInfo, PithosClient, PlanktonClient } from "@icaas/synnefo";
 import type { StreamOutcome } from "../download/streamed-image.ts";
 import type { AgentErrorCode, StepName } from "../errors.ts";
@@ -66,4 +67,34 @@ export interface StepDefinition {
   ): Promise<"done" | "skipped">;
   /** Undo what the step left behind when a later step fails (reverse order, best effort). */
   cleanup?(ctx: BuildContext, state: BuildState): Promise<void>;
+}
+
+/** What a step file writes beyond its name, details and weight; `failureCode` defaults to `<name>_failed`. */
+export type StepBody = Pick<StepDefinition, "run" | "cleanup"> & { failureCode?: AgentErrorCode };
+
+/** A step definition with the fields every step fills the same way filled here. */
+export function defineStep(
+  name: StepName,
+  details: string,
+  weight: StepWeight,
+  body: StepBody,
+): StepDefinition {
+  return { name, details, weight, ...body, failureCode: body.failureCode ?? failedCode(name) };
+}
+
+function failedCode(name: StepName): AgentErrorCode {
+  const code = AGENT_ERROR_CODES.find((c) => c === `${name}_failed`);
+  // Thrown when the module loads, so a step without its own code cannot ship.
+  if (!code) throw new Error(`step ${name} has no ${name}_failed code: give it a failureCode`);
+  return code;
+}
+
+/** A weight that grows with the bytes handled, plus an optional fixed part. */
+export function perByte(perByte: number, fixed = 0): StepWeight {
+  return { perByte, fixed };
+}
+
+/** A weight that does not depend on the image's size. */
+export function fixedCost(fixed: number): StepWeight {
+  return { perByte: 0, fixed };
 }

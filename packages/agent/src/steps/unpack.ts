@@ -15,7 +15,7 @@ import {
 } from "../unpack/expand.ts";
 import { listTar, openTarMember } from "../unpack/tar.ts";
 import { openZip, zipError } from "../unpack/zip.ts";
-import type { StepDefinition } from "./step.ts";
+import { defineStep, perByte } from "./step.ts";
 
 export interface UnpackOptions {
   /** The downloaded file. */
@@ -200,11 +200,7 @@ function safeBase(name: string): string {
   );
 }
 
-export const unpackStep: StepDefinition = {
-  name: "unpack",
-  details: "Unpacking image archive...",
-  weight: { perByte: 0.5, fixed: 0 },
-  failureCode: "unpack_failed",
+export const unpackStep = defineStep("unpack", "Unpacking image archive...", perByte(0.5), {
   async run(ctx, state, progress) {
     const input = state.download!.path;
     const log = (line: string) => ctx.log.info(line);
@@ -234,4 +230,4 @@ export const unpackStep: StepDefinition = {
     ctx.log.info(`unpacked ${result.layers.join(" → ")}: ${result.bytes} bytes`);
     return "done";
   },
-};
+});

@@ -2,13 +2,9 @@
 import type { UploadFileResult } from "@icaas/synnefo";
 import { abortError } from "../errors.ts";
 import { cloudFailure } from "./cloud-errors.ts";
-import type { StepDefinition } from "./step.ts";
+import { defineStep, perByte } from "./step.ts";
 
-export const uploadStep: StepDefinition = {
-  name: "upload",
-  details: "Uploading image to Pithos...",
-  weight: { perByte: 0.6, fixed: 0 },
-  failureCode: "upload_failed",
+export const uploadStep = defineStep("upload", "Uploading image to Pithos...", perByte(0.6), {
   async run(ctx, state, progress) {
     const { container, object } = ctx.manifest.image;
     const store = ctx.services.imageStore;
@@ -36,7 +32,7 @@ export const uploadStep: StepDefinition = {
     await ctx.services.imageStore.deleteObject(state.upload.container, state.upload.object);
     ctx.log.info(`removed the unregistered object ${state.upload.container}/${state.upload.object}`);
   },
-};
+});
 
 function describe(result: UploadFileResult): string {
   return ` (${result.blocksSent} of ${result.blocksTotal} blocks sent, ${result.holeBlocks} holes not read)`;
