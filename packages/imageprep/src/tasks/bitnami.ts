@@ -1,6 +1,5 @@
 /** @module tasks/bitnami — the changes GRNET's icaas-agent made to Bitnami images (its host_run/bitnami script). */
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
 /** The line host_run/bitnami puts in /etc/init.d/welcome: the old one breaks on cloud network names. */
 export const WELCOME_IPADDRESS =
@@ -53,11 +52,10 @@ const SSH_UNIT_DIRS = ["/lib/systemd/system", "/usr/lib/systemd/system", "/etc/s
  * and acpid installs that host_run/bitnami appended to /root/firstboot.sh are the first-boot task
  * `first-boot-install-network-management`.
  */
-export const bitnami: Task = {
+export const bitnami = prepareTask({
   name: "bitnami",
   description: "Apply the Bitnami changes: no forced password change, SSH on, password helper",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs, os, metadata }) {
     if (!os.bitnami) return { changes: [], skipped: "not a Bitnami image (no /opt/bitnami)" };
     const changes: string[] = [];
@@ -95,4 +93,4 @@ export const bitnami: Task = {
     metadata.ALLOW_MOUNTED_TASK_OVERWRITING = "yes";
     return outcome(changes, "nothing to change");
   },
-};
+});

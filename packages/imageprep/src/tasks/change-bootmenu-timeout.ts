@@ -1,13 +1,11 @@
 /** @module tasks/change-bootmenu-timeout — sets the boot menu timeout of GRUB 1/2 and syslinux. */
 import { DEFAULT_GRUB, GRUB1_CONFIGS, GRUB2_CONFIGS, SYSLINUX_CONFIGS, setShellVar } from "../boot-config.ts";
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
-export const changeBootmenuTimeout: Task = {
+export const changeBootmenuTimeout = prepareTask({
   name: "change-bootmenu-timeout",
   description: "Change the boot menu timeout",
   enabledByDefault: true,
-  stage: "prepare",
   params: [
     { name: "bootmenu_timeout", type: "posint", default: 10, description: "Boot menu timeout in seconds" },
   ],
@@ -41,4 +39,4 @@ export const changeBootmenuTimeout: Task = {
     }
     return outcome(changes, "no boot loader configuration found");
   },
-};
+});

@@ -1,12 +1,10 @@
 /** @module tasks/cleanup-cache — removes every regular file under /var/cache. */
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
-export const cleanupCache: Task = {
+export const cleanupCache = prepareTask({
   name: "cleanup-cache",
   description: "Remove all regular files under /var/cache",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs }) {
     const files = (await fs.walk("/var/cache")).filter((e) => e.type === "file").map((e) => e.path);
     await fs.removeTrees(files);
@@ -15,4 +13,4 @@ export const cleanupCache: Task = {
       "/var/cache holds no files",
     );
   },
-};
+});

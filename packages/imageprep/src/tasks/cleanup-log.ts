@@ -1,12 +1,10 @@
 /** @module tasks/cleanup-log — empties every regular file under /var/log, keeping the files themselves. */
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
-export const cleanupLog: Task = {
+export const cleanupLog = prepareTask({
   name: "cleanup-log",
   description: "Empty all files under /var/log",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs, os }) {
     // Slackware keeps its package database in /var/log/packages.
     const keep = os.distro === "slackware" ? "/var/log/packages/" : undefined;
@@ -19,4 +17,4 @@ export const cleanupLog: Task = {
       "no log file holds data",
     );
   },
-};
+});

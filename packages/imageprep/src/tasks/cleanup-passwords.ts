@@ -1,13 +1,11 @@
 /** @module tasks/cleanup-passwords — locks every account in /etc/shadow and removes /etc/shadow-. */
 import { lockShadow } from "../users.ts";
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
-export const cleanupPasswords: Task = {
+export const cleanupPasswords = prepareTask({
   name: "cleanup-passwords",
   description: "Remove all passwords and lock all user accounts",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs }) {
     const changes: string[] = [];
     const shadow = await fs.readText("/etc/shadow");
@@ -25,4 +23,4 @@ export const cleanupPasswords: Task = {
       shadow === undefined ? "/etc/shadow is missing" : "all accounts were already locked",
     );
   },
-};
+});

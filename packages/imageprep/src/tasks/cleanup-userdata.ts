@@ -1,6 +1,5 @@
 /** @module tasks/cleanup-userdata — removes shell histories, SSH and GnuPG keys and kamaki files from home directories. */
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
 /** snf-image-creator's `sensitive_userdata` default. */
 export const SENSITIVE_USERDATA = [
@@ -15,11 +14,10 @@ export const SENSITIVE_USERDATA = [
   ".kamaki.log",
 ];
 
-export const cleanupUserdata: Task = {
+export const cleanupUserdata = prepareTask({
   name: "cleanup-userdata",
   description: "Remove sensitive user data (histories, .ssh, .gnupg, kamaki files) from /root and /home/*",
   enabledByDefault: true,
-  stage: "prepare",
   params: [
     {
       name: "sensitive_userdata",
@@ -52,4 +50,4 @@ export const cleanupUserdata: Task = {
       "no sensitive user data found",
     );
   },
-};
+});

@@ -1,12 +1,10 @@
 /** @module tasks/clear-local-machine-id-configuration-file — empties /etc/machine-id so each machine makes its own. */
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
-export const clearLocalMachineIdConfigurationFile: Task = {
+export const clearLocalMachineIdConfigurationFile = prepareTask({
   name: "clear-local-machine-id-configuration-file",
   description: "Empty /etc/machine-id and /var/lib/dbus/machine-id (regenerated at next boot)",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs }) {
     const changes: string[] = [];
     for (const path of ["/etc/machine-id", "/var/lib/dbus/machine-id"]) {
@@ -17,4 +15,4 @@ export const clearLocalMachineIdConfigurationFile: Task = {
     }
     return outcome(changes, "no machine id found");
   },
-};
+});

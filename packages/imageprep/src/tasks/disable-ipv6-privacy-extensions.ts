@@ -1,13 +1,12 @@
 /** @module tasks/disable-ipv6-privacy-extensions — sets net.ipv6.conf.{all,default}.use_tempaddr to 0. */
-import type { Task } from "./types.ts";
+import { prepareTask } from "./types.ts";
 
 const KEYS = ["net.ipv6.conf.default.use_tempaddr", "net.ipv6.conf.all.use_tempaddr"];
 
-export const disableIpv6PrivacyExtensions: Task = {
+export const disableIpv6PrivacyExtensions = prepareTask({
   name: "disable-ipv6-privacy-extensions",
   description: "Disable IPv6 privacy extensions",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs }) {
     const files = [
       "/etc/sysctl.conf",
@@ -47,4 +46,4 @@ export const disableIpv6PrivacyExtensions: Task = {
     }
     return { changes };
   },
-};
+});

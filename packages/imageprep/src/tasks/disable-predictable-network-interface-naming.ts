@@ -1,7 +1,6 @@
 /** @module tasks/disable-predictable-network-interface-naming — adds net.ifnames=0 to the kernel command line. */
 import { DEFAULT_GRUB, editKernelCommandLines, findShellVar, setShellVar } from "../boot-config.ts";
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
 const IFNAMES = /(^|\s)net\.ifnames=\d+\b/;
 
@@ -11,11 +10,10 @@ function withIfnames(cmdline: string): string {
     : `${cmdline} net.ifnames=0`;
 }
 
-export const disablePredictableNetworkInterfaceNaming: Task = {
+export const disablePredictableNetworkInterfaceNaming = prepareTask({
   name: "disable-predictable-network-interface-naming",
   description: "Disable predictable network interface naming (net.ifnames=0), so the first NIC is eth0",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs }) {
     const changes = (await editKernelCommandLines(fs, (line) => withIfnames(line.replace(/\s+$/, "")))).map(
       (f) => `${f}: net.ifnames=0`,
@@ -43,4 +41,4 @@ export const disablePredictableNetworkInterfaceNaming: Task = {
     }
     return outcome(changes, "no boot loader configuration found");
   },
-};
+});

@@ -1,7 +1,6 @@
 /** @module tasks/disable-serial-console — removes serial consoles (console=ttyS0, console=ttyUSB0, earlyprintk=serial) from the kernel command line. */
 import { DEFAULT_GRUB, editKernelCommandLines, findShellVar, setShellVar } from "../boot-config.ts";
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
 const SERIAL = /(\s+(console=tty[SU]|earlyprintk=(serial|ttyS))[^\s"']*)+/g;
 
@@ -10,11 +9,10 @@ export function withoutSerial(cmdline: string): string {
   return ` ${cmdline}`.replace(SERIAL, "").replace(/\s+$/, "").slice(1);
 }
 
-export const disableSerialConsole: Task = {
+export const disableSerialConsole = prepareTask({
   name: "disable-serial-console",
   description: "Disable the serial console (console=ttyS*, earlyprintk=serial)",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs }) {
     const changes = (
       await editKernelCommandLines(fs, (line) => line.replace(SERIAL, "").replace(/\s+$/, ""))
@@ -33,4 +31,4 @@ export const disableSerialConsole: Task = {
     }
     return outcome(changes, "no serial console configured");
   },
-};
+});

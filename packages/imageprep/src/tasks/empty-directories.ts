@@ -1,6 +1,6 @@
 /** @module tasks/empty-directories — tasks that remove every entry under some directories (/tmp, mailboxes). */
 import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
 export interface EmptyDirectoriesSpec {
   name: string;
@@ -14,11 +14,10 @@ export interface EmptyDirectoriesSpec {
 /** A prepare task that removes everything under `dirs`; a directory reached twice through links is cleaned once. */
 export function emptyDirectoriesTask(spec: EmptyDirectoriesSpec): Task {
   const { name, description, enabledByDefault, dirs, skipped } = spec;
-  return {
+  return prepareTask({
     name,
     description,
     enabledByDefault,
-    stage: "prepare",
     async run({ fs }) {
       const changes: string[] = [];
       const done = new Set<string>();
@@ -33,5 +32,5 @@ export function emptyDirectoriesTask(spec: EmptyDirectoriesSpec): Task {
       }
       return outcome(changes, skipped);
     },
-  };
+  });
 }

@@ -1,15 +1,14 @@
 /** @module tasks/enable-root-in-cloud-init — lets cloud-init keep root usable (off by default). */
 import { stringify } from "yaml";
 import { cloudInitConfig } from "../cloud-init.ts";
-import type { Task } from "./types.ts";
+import { prepareTask } from "./types.ts";
 
 export const ENABLE_ROOT_CFG = "/etc/cloud/cloud.cfg.d/60_icaas-enable-root.cfg";
 
-export const enableRootInCloudInit: Task = {
+export const enableRootInCloudInit = prepareTask({
   name: "enable-root-in-cloud-init",
   description: "Enable the root account in cloud-init",
   enabledByDefault: false,
-  stage: "prepare",
   async run({ fs, os, metadata }) {
     if (!os.cloudInit.enabled) return { changes: [], skipped: "not a cloud-init enabled image" };
     const cfg = await cloudInitConfig(fs, os.cloudInit.files);
@@ -24,4 +23,4 @@ export const enableRootInCloudInit: Task = {
     metadata.USERS = ["root", ...list].join(" ");
     return { changes: [`wrote ${ENABLE_ROOT_CFG} (${Object.keys(extra).join(", ")})`] };
   },
-};
+});

@@ -1,7 +1,7 @@
 /** @module tasks/first-boot-enable-remote-access — turns sshd on now where it is installed, and installs/starts it at first boot. */
 import { enableAndStart } from "../first-boot.ts";
 import type { PackageManager } from "../inspect.ts";
-import type { Task } from "./types.ts";
+import { prepareTask } from "./types.ts";
 
 const UNIT_DIRS = ["/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"];
 const WANTS = "/etc/systemd/system/multi-user.target.wants";
@@ -21,12 +21,11 @@ function installSshd(pm: PackageManager | undefined): string {
   }
 }
 
-export const firstBootEnableRemoteAccess: Task = {
+export const firstBootEnableRemoteAccess = prepareTask({
   name: "first-boot-enable-remote-access",
   description:
     "Enable the SSH server (now where installed; at first boot: install if missing, enable and start)",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs, os, firstBoot }) {
     const changes: string[] = [];
     if (await fs.remove("/etc/ssh/sshd_not_to_be_run")) changes.push("removed /etc/ssh/sshd_not_to_be_run");
@@ -67,4 +66,4 @@ export const firstBootEnableRemoteAccess: Task = {
     changes.push("queued: install sshd if missing, enable and start it");
     return { changes };
   },
-};
+});

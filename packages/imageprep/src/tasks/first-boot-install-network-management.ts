@@ -1,13 +1,12 @@
 /** @module tasks/first-boot-install-network-management — installs network-manager and acpid (Debian/Ubuntu Bitnami) or NetworkManager (RHEL family) at first boot. */
 import { enableAndStart } from "../first-boot.ts";
-import type { Task } from "./types.ts";
+import { prepareTask } from "./types.ts";
 
-export const firstBootInstallNetworkManagement: Task = {
+export const firstBootInstallNetworkManagement = prepareTask({
   name: "first-boot-install-network-management",
   description:
     "At first boot: install network management (network-manager + acpid on Bitnami Debian/Ubuntu, NetworkManager on RHEL)",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ os, firstBoot, params }) {
     let script: string;
     if (os.family === "debian" && os.bitnami) {
@@ -43,4 +42,4 @@ export const firstBootInstallNetworkManagement: Task = {
     });
     return { changes: [`queued: ${script.split("\n")[0]} …`] };
   },
-};
+});

@@ -1,15 +1,14 @@
 /** @module tasks/first-boot-regenerate-ssh-host-keys — new SSH host keys on each machine, made before sshd starts. */
 import { restartIfEnabled } from "../first-boot.ts";
 import { installSshKeygen, SSH_KEYGEN_COMMANDS, SSH_KEYGEN_SCRIPT } from "../ssh-keygen-hook.ts";
-import type { Task } from "./types.ts";
+import { prepareTask } from "./types.ts";
 
 const DESCRIPTION = "Generate new SSH host keys before the SSH server starts (no network needed)";
 
-export const firstBootRegenerateSshHostKeys: Task = {
+export const firstBootRegenerateSshHostKeys = prepareTask({
   name: "first-boot-regenerate-ssh-host-keys",
   description: DESCRIPTION,
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs, os, firstBoot }) {
     const hooked = await installSshKeygen(fs, os.init);
     if (hooked) return { changes: hooked };
@@ -24,4 +23,4 @@ export const firstBootRegenerateSshHostKeys: Task = {
       changes: [`queued: ssh-keygen -A, then restart sshd (no ${SSH_KEYGEN_SCRIPT} hook for ${os.init})`],
     };
   },
-};
+});

@@ -1,6 +1,6 @@
 /** @module tasks/first-boot-update-software — updates the installed software at first boot (apt, dnf, yum or zypper). */
 import type { PackageManager } from "../inspect.ts";
-import type { Task } from "./types.ts";
+import { prepareTask } from "./types.ts";
 
 const APT = "apt-get -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
 
@@ -22,11 +22,10 @@ export function updateCommands(pm: PackageManager, mode: "refresh" | "upgrade"):
   }
 }
 
-export const firstBootUpdateSoftware: Task = {
+export const firstBootUpdateSoftware = prepareTask({
   name: "first-boot-update-software",
   description: "At first boot: update the software with the distribution's package manager",
   enabledByDefault: true,
-  stage: "prepare",
   params: [
     {
       name: "software_update",
@@ -47,4 +46,4 @@ export const firstBootUpdateSoftware: Task = {
     });
     return { changes: [`queued: ${script}`] };
   },
-};
+});

@@ -1,11 +1,10 @@
 /** @module tasks/fix-acpid — makes the power button shut the machine down at once (the cloud's "shutdown"). */
-import type { Task } from "./types.ts";
+import { prepareTask } from "./types.ts";
 
-export const fixAcpid: Task = {
+export const fixAcpid = prepareTask({
   name: "fix-acpid",
   description: "Make acpid shut down immediately when the power button is pressed",
   enabledByDefault: true,
-  stage: "prepare",
   params: [
     {
       name: "powerbtn_action",
@@ -44,4 +43,4 @@ export const fixAcpid: Task = {
     }
     return { changes: [], skipped: "no acpi power button event found" };
   },
-};
+});

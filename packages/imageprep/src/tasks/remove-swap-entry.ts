@@ -1,11 +1,10 @@
 /** @module tasks/remove-swap-entry — drops swap lines from /etc/fstab (shrink removes a trailing swap partition). */
-import type { Task } from "./types.ts";
+import { prepareTask } from "./types.ts";
 
-export const removeSwapEntry: Task = {
+export const removeSwapEntry = prepareTask({
   name: "remove-swap-entry",
   description: "Remove swap entries from /etc/fstab",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs }) {
     const fstab = await fs.readText("/etc/fstab");
     if (fstab === undefined) return { changes: [], skipped: "/etc/fstab is missing" };
@@ -22,4 +21,4 @@ export const removeSwapEntry: Task = {
     await fs.writeFile("/etc/fstab", kept.join("\n"));
     return { changes: [`removed swap ${removed.join(" ")} from /etc/fstab`] };
   },
-};
+});

@@ -1,7 +1,6 @@
 /** @module tasks/remove-user-accounts — deletes accounts with a uid above 1000 and their homes (off by default). */
 import { parsePasswd } from "../users.ts";
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
 function withoutNames(text: string, names: Set<string>): string {
   return text
@@ -10,11 +9,10 @@ function withoutNames(text: string, names: Set<string>): string {
     .join("\n");
 }
 
-export const removeUserAccounts: Task = {
+export const removeUserAccounts = prepareTask({
   name: "remove-user-accounts",
   description: "Remove all user accounts with id greater than 1000",
   enabledByDefault: false,
-  stage: "prepare",
   async run({ fs, metadata }) {
     const passwd = await fs.readText("/etc/passwd");
     if (passwd === undefined) return { changes: [], skipped: "/etc/passwd is missing" };
@@ -44,4 +42,4 @@ export const removeUserAccounts: Task = {
     }
     return outcome(changes, "nothing to remove");
   },
-};
+});

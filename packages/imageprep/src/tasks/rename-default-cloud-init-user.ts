@@ -1,14 +1,12 @@
 /** @module tasks/rename-default-cloud-init-user — renames cloud-init's default user (off by default). */
 import { parseDocument } from "yaml";
 import { cloudInitConfig, cloudInitUsers, defaultUserOf } from "../cloud-init.ts";
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
-export const renameDefaultCloudInitUser: Task = {
+export const renameDefaultCloudInitUser = prepareTask({
   name: "rename-default-cloud-init-user",
   description: "Rename the default cloud-init user",
   enabledByDefault: false,
-  stage: "prepare",
   params: [
     { name: "default_user", type: "string", default: "user", description: "Name of default cloud-init user" },
   ],
@@ -39,4 +37,4 @@ export const renameDefaultCloudInitUser: Task = {
     if (du) metadata.CLOUD_INIT_DEFAULT_USER = du;
     return outcome(changes, `the default cloud-init user is already named ${name}`);
   },
-};
+});

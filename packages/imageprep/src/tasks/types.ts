@@ -58,3 +58,8 @@ export interface TaskResult {
 export function outcome(changes: string[], reasonIfNone: string): TaskOutcome {
   return changes.length > 0 ? { changes } : { changes, skipped: reasonIfNone };
 }
+
+/** A task of the `prepare` stage (every task but shrink), the stage filled in. */
+export function prepareTask(task: Omit<Task, "stage">): Task {
+  return { ...task, stage: "prepare" };
+}

@@ -1,8 +1,7 @@
 /** @module tasks/use-persistent-block-device-names — replaces /dev/sdXN in fstab and boot configs with UUID=…. */
 import { editKernelCommandLines, GRUB1_CONFIGS } from "../boot-config.ts";
 import type { Inspection } from "../inspect.ts";
-import type { Task } from "./types.ts";
-import { outcome } from "./types.ts";
+import { outcome, prepareTask } from "./types.ts";
 
 const NON_PERSISTENT = /^\/dev\/[hsv]d([a-z])(\d*)$/;
 const ROOT_ARG = /\broot=\/dev\/[hsv]d[a-z]\d*(?=\s|$|")/g;
@@ -33,11 +32,10 @@ export function persistentFstab(fstab: string, inspection: Inspection): { text: 
   return { text: lines.join("\n"), changes };
 }
 
-export const usePersistentBlockDeviceNames: Task = {
+export const usePersistentBlockDeviceNames = prepareTask({
   name: "use-persistent-block-device-names",
   description: "Replace non-persistent device names (/dev/sda1) in fstab and boot loaders with UUIDs",
   enabledByDefault: true,
-  stage: "prepare",
   async run({ fs, inspection }) {
     const changes: string[] = [];
     const fstab = await fs.readText("/etc/fstab");
@@ -66,4 +64,4 @@ export const usePersistentBlockDeviceNames: Task = {
     }
     return outcome(changes, "no non-persistent device names found");
   },
-};
+});
