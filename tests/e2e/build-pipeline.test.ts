@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import { makeBitnamiZip } from "@icaas/agent/testing";
 import { LOG_TAIL_LINES, STEP_NAMES } from "@icaas/contract";
 import { DEMO_USER_UUID } from "@icaas/devcloud";
@@ -16,7 +16,7 @@ import {
   download,
   type Pipeline,
   run,
-  startPipeline,
+  suitePipeline,
   waitBuild,
   waitVmGone,
 } from "./pipeline-harness.ts";
@@ -25,15 +25,12 @@ describeEachRelease("e2e: Bitnami zip → COMPLETED image", (synnefo) => {
   let p: Pipeline;
   let zipUrl: string;
 
-  before(async () => {
-    p = await startPipeline({ synnefo });
+  suitePipeline(synnefo, async (started) => {
+    p = started;
     const disk = await buildTestDisk({ path: join(p.dir, "source.raw"), diskMiB: 96 });
     const zip = await makeBitnamiZip({ raw: disk.path, dir: p.dir });
     p.src.serve(`/downloads/${zip.name}.zip`, { path: zip.path });
     zipUrl = `${p.src.url}/downloads/${zip.name}.zip`;
-  });
-  after(async () => {
-    await p?.close();
   });
 
   it("builds, registers and reports the image, and destroys the VM", async () => {

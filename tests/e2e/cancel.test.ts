@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import { makeBitnamiZip } from "@icaas/agent/testing";
 import { DEMO_TOKEN } from "@icaas/devcloud";
 import { buildTestDisk } from "@icaas/imageprep/testing";
@@ -16,7 +16,7 @@ import {
   describeEachRelease,
   type Pipeline,
   serverOf,
-  startPipeline,
+  suitePipeline,
   waitBuild,
   waitVmGone,
 } from "./pipeline-harness.ts";
@@ -25,8 +25,8 @@ describeEachRelease("e2e: cancel or shutdown during download", (synnefo) => {
   let p: Pipeline;
   let url: string;
 
-  before(async () => {
-    p = await startPipeline({ synnefo });
+  suitePipeline(synnefo, async (started) => {
+    p = started;
     // 8 MiB of random data and a 1 MiB/s source: the download lasts about 8 seconds.
     const disk = await buildTestDisk({
       path: join(p.dir, "source.raw"),
@@ -37,10 +37,6 @@ describeEachRelease("e2e: cancel or shutdown during download", (synnefo) => {
     const zip = await makeBitnamiZip({ raw: disk.path, dir: p.dir });
     p.src.serve(`/slow/${zip.name}.zip`, { path: zip.path, bytesPerSecond: 1 << 20 });
     url = `${p.src.url}/slow/${zip.name}.zip`;
-  });
-  after(async () => {
-    p?.cloud.injection.set({});
-    await p?.close();
   });
 
   /** A build from the slow source, once its download has received bytes, and its VM. */

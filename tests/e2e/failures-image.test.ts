@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import { makeBitnamiZip } from "@icaas/agent/testing";
 import { buildTestDisk } from "@icaas/imageprep/testing";
 import {
@@ -12,19 +12,16 @@ import {
   type Pipeline,
   run,
   SMALL_USER,
-  startPipeline,
+  suitePipeline,
 } from "./pipeline-harness.ts";
 
 describeEachRelease("e2e: image and cloud failures", (synnefo) => {
   let p: Pipeline;
   let raw: string;
 
-  before(async () => {
-    p = await startPipeline({ synnefo });
+  suitePipeline(synnefo, async (started) => {
+    p = started;
     raw = (await buildTestDisk({ path: join(p.dir, "source.raw"), diskMiB: 64, swap: false })).path;
-  });
-  after(async () => {
-    await p?.close();
   });
 
   it("a qcow2 with a backing file ends ERROR backing_file_refused", async () => {

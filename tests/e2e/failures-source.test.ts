@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import { makeBitnamiZip } from "@icaas/agent/testing";
 import { buildTestDisk } from "@icaas/imageprep/testing";
 import {
@@ -11,7 +11,7 @@ import {
   expectError,
   type Pipeline,
   run,
-  startPipeline,
+  suitePipeline,
   waitBuild,
   waitVmGone,
 } from "./pipeline-harness.ts";
@@ -21,15 +21,12 @@ describeEachRelease("e2e: source failures", (synnefo) => {
   let zipPath: string;
   let zipName: string;
 
-  before(async () => {
-    p = await startPipeline({ synnefo });
+  suitePipeline(synnefo, async (started) => {
+    p = started;
     const disk = await buildTestDisk({ path: join(p.dir, "source.raw"), diskMiB: 64, swap: false });
     const zip = await makeBitnamiZip({ raw: disk.path, dir: p.dir });
     zipPath = zip.path;
     zipName = zip.name;
-  });
-  after(async () => {
-    await p?.close();
   });
 
   it("a URL answering 404 ends ERROR download_not_found", async () => {

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe } from "node:test";
+import { after, before, describe } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { e2eAgentCommand, type SourceServer, startSourceServer } from "@icaas/agent/testing";
@@ -59,6 +59,22 @@ export interface Pipeline extends Stack {
   dir: string;
   pithos(token?: string, account?: string): PithosClient;
   plankton(token?: string): PlanktonClient;
+}
+
+/**
+ * A suite's pipeline: started before its tests, then `setup` prepares what they share (source
+ * images); closed after them, injected faults cleared first so nothing the stack waits on still hangs.
+ */
+export function suitePipeline(synnefo: SynnefoRelease, setup: (p: Pipeline) => Promise<void>): void {
+  let p: Pipeline | undefined;
+  before(async () => {
+    p = await startPipeline({ synnefo });
+    await setup(p);
+  });
+  after(async () => {
+    p?.cloud.injection.set({});
+    await p?.close();
+  });
 }
 
 /**
