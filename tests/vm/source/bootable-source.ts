@@ -37,6 +37,23 @@ export interface SourceHostKey {
   privateKeyLines: string[];
 }
 
+/** A partition of the source's disk (an LVM PV lists its volumes). */
+export interface SourcePartition {
+  number: number;
+  startBytes: number;
+  sizeBytes: number;
+  fsType: string;
+  fsUuid: string;
+  label: string;
+  mountpoint: string;
+  populatedBy: string;
+  subvolume?: string;
+  lvm?: {
+    vg: string;
+    volumes: Array<Omit<SourcePartition, "number" | "lvm" | "subvolume"> & { name: string }>;
+  };
+}
+
 /** What build-source.sh writes beside the zip (see tests/vm/README.md). */
 export interface SourceManifest {
   name: string;
@@ -50,16 +67,15 @@ export interface SourceManifest {
     vmdkBytes: number;
     table: "msdos";
     bootloader: string;
-    partitions: Array<{
-      number: number;
-      startBytes: number;
-      sizeBytes: number;
+    partitions: SourcePartition[];
+    /** Where `/` is: its partition (the PV's, on LVM), filesystem, and subvolume or LVM volume. */
+    root: {
+      partition: number;
       fsType: string;
       fsUuid: string;
-      label: string;
-      mountpoint: string;
-      populatedBy: string;
-    }>;
+      subvolume?: string;
+      lvm?: { vg: string; lv: string };
+    };
   };
   users: Array<{
     name: string;
@@ -125,10 +141,17 @@ function run(command: string, args: string[]): Promise<void> {
   });
 }
 
-/** The source's layout; only the default (ext4 on msdos) is implemented by the builder so far. */
+/** The source's layout: the root filesystem (btrfs: on subvolume @), in an LVM volume or not; msdos. */
 export interface SourceVariant {
-  fs?: "ext4";
+  fs?: "ext4" | "xfs" | "btrfs";
+  /** The root in LVM volume debian-vg/root, /boot on an ext4 partition 1. */
+  lvm?: boolean;
   table?: "msdos";
+}
+
+/** The variant's name in cache paths and logs: `ext4-msdos`, `lvm-ext4-msdos`, … */
+export function variantName(variant: SourceVariant = {}): string {
+  return `${variant.lvm ? "lvm-" : ""}${variant.fs ?? "ext4"}-${variant.table ?? "msdos"}`;
 }
 
 /**
@@ -142,14 +165,21 @@ export async function ensureBootableSource(
   const fs = options.variant?.fs ?? "ext4";
   const table = options.variant?.table ?? "msdos";
   const key = builderHash();
-  const dir = join(cacheRoot, `${key}-${fs}-${table}`);
+  const dir = join(cacheRoot, `${key}-${variantName(options.variant)}`);
   const zip = join(dir, "source.zip");
   const manifestPath = join(dir, "source.manifest.json");
   if (!existsSync(zip)) {
     if (process.getuid?.() !== 0) throw new Error("building the bootable test source needs root");
     await mkdir(dir, { recursive: true });
     const builder = BUILDER_FILES[0] as string;
-    const flags = [...(options.bootCheck ? ["--boot-check"] : []), "--fs", fs, "--table", table];
+    const flags = [
+      ...(options.bootCheck ? ["--boot-check"] : []),
+      ...(options.variant?.lvm ? ["--lvm"] : []),
+      "--fs",
+      fs,
+      "--table",
+      table,
+    ];
     // Under the lock, a build that finished meanwhile is not repeated.
     await run("flock", [
       join(cacheRoot, ".lock"),
