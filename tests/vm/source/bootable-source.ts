@@ -154,6 +154,15 @@ export function variantName(variant: SourceVariant = {}): string {
   return `${variant.lvm ? "lvm-" : ""}${variant.fs ?? "ext4"}-${variant.table ?? "msdos"}`;
 }
 
+/** The source of `variant` if this version of the builder made it already (never builds). */
+export function cachedBootableSource(variant?: SourceVariant): BootableSource | undefined {
+  const dir = join(sourceCacheRoot(), `${builderHash()}-${variantName(variant)}`);
+  const zip = join(dir, "source.zip");
+  const manifestPath = join(dir, "source.manifest.json");
+  if (!existsSync(zip)) return undefined;
+  return { zip, manifestPath, manifest: JSON.parse(readFileSync(manifestPath, "utf8")) as SourceManifest };
+}
+
 /**
  * The test source, built now (as root, about a minute with a warm debootstrap cache, three without)
  * unless this version of the builder made it before. Concurrent callers wait for one build.
