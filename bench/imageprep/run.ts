@@ -1,6 +1,7 @@
 /**
  * @module bench/imageprep — prepare + shrink of a 4 GiB disk holding ~600 MB of incompressible data,
  * against guestfish doing the same inspection and shrink (forced TCG) when libguestfs is installed.
+ * Then prepare + shrink on the XFS, btrfs and LVM layouts (`layouts.ts`; as root).
  * Run: `npx tsx bench/imageprep/run.ts`. Writes bench/results/imageprep.json.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { prepareImage, shrinkImage } from "@icaas/imageprep";
 import { buildTestDisk } from "@icaas/imageprep/testing";
+import { benchLayouts } from "./layouts.ts";
 
 const GOAL_SECONDS = 10;
 const DISK_MIB = 4096;
@@ -144,6 +146,10 @@ async function main(): Promise<void> {
         "  guestfish is not installed: the comparison was not run (libguestfs is ~700 MB; not installed on purpose)",
       );
     }
+    if (process.getuid?.() === 0) {
+      console.log("  other layouts:");
+      result.layouts = await benchLayouts(work);
+    } else result.layouts = { ran: false, reason: "needs root (loop devices and mounts)" };
     await mkdir(join(RESULTS, ".."), { recursive: true });
     await writeFile(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`  wrote ${RESULTS}`);

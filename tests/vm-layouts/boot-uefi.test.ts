@@ -10,10 +10,9 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { defaultConfig } from "@icaas/devcloud";
-import { type Build, createBuild, type Pipeline, startPipeline, waitBuild } from "../e2e/pipeline-harness.ts";
+import { type Build, createBuild, type Pipeline, waitBuild } from "../e2e/pipeline-harness.ts";
 import type { Guest } from "../vm/guest-ssh.ts";
-import { publishedImageChecks, QEMU_FLAVOR } from "../vm/published-image-checks.ts";
+import { publishedImageChecks, QEMU_FLAVOR, startQemuPipeline } from "../vm/published-image-checks.ts";
 import { type BootableSource, ensureBootableSource } from "../vm/source/bootable-source.ts";
 import { type AdminServer, assertNoQemuLeft, run } from "../vm/vm-harness.ts";
 
@@ -26,13 +25,7 @@ before(async () => {
   const t0 = Date.now();
   source = await ensureBootableSource({ variant: { table: "gpt" } });
   times.sourceMs = Date.now() - t0;
-  p = await startPipeline({
-    devcloud: {
-      flavors: [...defaultConfig().flavors, QEMU_FLAVOR],
-      qemu: { accel: "tcg", powerOffSeconds: 20 },
-    },
-    service: { buildTimeoutSeconds: 900 },
-  });
+  p = await startQemuPipeline();
 });
 
 after(async () => {

@@ -9,9 +9,9 @@
 import assert from "node:assert/strict";
 import { basename } from "node:path";
 import { it } from "node:test";
-import { DEMO_TOKEN } from "@icaas/devcloud";
+import { DEMO_TOKEN, defaultConfig } from "@icaas/devcloud";
 import { CycladesClient, personalityFile } from "@icaas/synnefo";
-import type { Build, Pipeline } from "../e2e/pipeline-harness.ts";
+import { type Build, type Pipeline, startPipeline } from "../e2e/pipeline-harness.ts";
 import { FIRST_BOOT, firstBootDone, type GuestFacts, guestFacts, problems, stepOk } from "./guest-checks.ts";
 import { type Guest, guest, makeSshKey, waitForSsh } from "./guest-ssh.ts";
 import { findNeedles } from "./scan-markers.ts";
@@ -34,6 +34,17 @@ export const QEMU_FLAVOR = {
   disk: 4,
   driver: "qemu" as const,
 };
+
+/** A pipeline whose devcloud has QEMU_FLAVOR (TCG) and whose service waits long enough for a TCG build. */
+export function startQemuPipeline(): Promise<Pipeline> {
+  return startPipeline({
+    devcloud: {
+      flavors: [...defaultConfig().flavors, QEMU_FLAVOR],
+      qemu: { accel: "tcg", powerOffSeconds: 20 },
+    },
+    service: { buildTimeoutSeconds: 900 },
+  });
+}
 
 export interface PublishedImage {
   /** The pipeline that built it; its devcloud has `flavor`. Read when the checks run. */

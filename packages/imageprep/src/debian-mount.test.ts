@@ -1,16 +1,19 @@
 /** @module debian-mount.test — the Debian 12 fixture on XFS and on btrfs (Ubuntu's @/@home layout): the same preparation as on ext4, through the mount backend. */
 import assert from "node:assert/strict";
-import { lstat, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { prepareImage } from "./prepare.ts";
 import {
   assertNoSecretLeft,
+  buildDisk,
   buildTestDisk,
   checkFilesystem,
+  copyFixtureTree,
   DEBIAN_FIXTURE_METADATA,
   fileContains,
+  guestCat,
   leftovers,
   withReadOnlyMounts,
 } from "./testing/index.ts";
@@ -80,4 +83,35 @@ describe("Debian 12 on XFS and btrfs (mount backend)", () => {
       await assertNoSecretLeft(disk.path, MARKER);
     });
   }
+
+  it("prepares an ext4 root whose fstab mounts /boot from another partition through the mount backend, /boot/grub included", async () => {
+    const root = join(dir, "split-root");
+    const boot = join(dir, "split-boot");
+    await copyFixtureTree("debian12", root);
+    await rename(join(root, "boot"), boot);
+    await mkdir(join(root, "boot"));
+    const rootUuid = "5d1c2a52-7a43-4e0e-9d0e-0c1f4c1b2a01";
+    const bootUuid = "5d1c2a52-7a43-4e0e-9d0e-0c1f4c1b2a02";
+    await writeFile(
+      join(root, "etc/fstab"),
+      `UUID=${rootUuid} / ext4 errors=remount-ro 0 1\nUUID=${bootUuid} /boot ext4 defaults 0 2\n`,
+    );
+    const disk = await buildDisk(join(dir, "split.raw"), {
+      label: "dos",
+      sizeMiB: 120,
+      partitions: [
+        { sizeMiB: 32, fs: "ext4", tree: boot, uuid: bootUuid, bootable: true },
+        { sizeMiB: 80, fs: "ext4", tree: root, uuid: rootUuid },
+      ],
+    });
+    const r = await prepareImage(disk.path);
+    assert.equal(r.inspection.root?.partition, 2);
+    assert.equal(r.inspection.root?.backend, "mount", "debugfs would not see /boot");
+    assert.deepEqual(await leftovers(disk.path), []);
+    const p1 = disk.partitions[0] as { offset: number };
+    const grub = (await guestCat(disk.path, p1.offset, "/grub/grub.cfg")) ?? "";
+    assert.match(grub, /linux\t\/boot\/vmlinuz-6\.1\.0-13-amd64 /);
+    assert.doesNotMatch(grub, /console=ttyS0/, "disable-serial-console edited /boot's grub.cfg");
+    assert.match(grub, /net\.ifnames=0/, "so did disable-predictable-network-interface-naming");
+  });
 });

@@ -1,6 +1,7 @@
 /** @module @icaas/imageprep — inspects, prepares and shrinks raw disk images without a VM, as root or not. */
 export { repairFilesystem, type ScrubResult, scrubFreeBlocks } from "./discard.ts";
 export { type DistroFamily, detectDistro } from "./distro.ts";
+export { editGuest } from "./edit-guest.ts";
 export { ImagePrepError, type ImagePrepErrorCode, isImagePrepError } from "./errors.ts";
 export {
   type DirEntry,

@@ -7,7 +7,7 @@ import { type FilesystemInfo, isExt, probeFilesystem } from "./fs-probe.ts";
 import type { GuestFs } from "./guest-fs/contract.ts";
 import { withExtFs } from "./guest-fs/debugfs/debugfs-fs.ts";
 import { findRootSubvolume } from "./guest-fs/mount/btrfs.ts";
-import { GuestMount, type GuestRoot, type MountSource } from "./guest-fs/mount/guest-mount.ts";
+import { fstabMounts, GuestMount, type GuestRoot, type MountSource } from "./guest-fs/mount/guest-mount.ts";
 import { HostDirFs } from "./guest-fs/mount/host-dir-fs.ts";
 import { linearRange, readVolumeGroup, type VolumeGroup } from "./guest-fs/mount/lvm.ts";
 import { type Backend, backendFor, withGuestFs } from "./guest-fs/open.ts";
@@ -54,7 +54,7 @@ export interface RootInfo {
   filesystem: FilesystemInfo;
   /** btrfs: the subvolume holding `/` ("" = the top level). */
   subvolume?: string;
-  /** How it is read and edited: debugfs (ext, unmounted) or a kernel mount. */
+  /** How it is read and edited: debugfs (ext, unmounted) or a kernel mount (also for an ext root whose fstab mounts other filesystems of the disk, e.g. /boot). */
   backend: Backend;
   /** The root is this LVM logical volume (on partition `partition`). */
   lvm?: { vg: string; lv: string };
@@ -284,7 +284,14 @@ export function guestRoot(inspection: Inspection): GuestRoot {
   if (part?.uuid) out.uuid = part.uuid;
   if (root.subvolume !== undefined) out.subvolume = root.subvolume;
   if (root.lvm) out.lvm = root.lvm;
+  if (root.backend === "mount" && isExt(root.filesystem.type)) out.mountsOthers = true;
   return out;
+}
+
+/** Whether the fstab of an ext root (read through debugfs) mounts other filesystems of the disk. */
+async function extRootMountsOthers(image: string, root: GuestRoot, sources: MountSource[]): Promise<boolean> {
+  const fstab = await withExtFs(image, root.offset, (fs) => fs.readText("/etc/fstab"));
+  return fstabMounts(fstab ?? "", root, sources).length > 0;
 }
 
 /**
@@ -341,12 +348,14 @@ export async function inspectImage(
   if (reason) inspection.unsupported = reason;
   const root = roots[0];
   if (roots.length === 1 && root) {
+    const mountsOthers =
+      isExt(root.filesystem.type) && (await extRootMountsOthers(image, root, [...partitions, ...volumes]));
     inspection.root = {
       partition: root.number,
       offset: root.offset,
       bytes: root.bytes,
       filesystem: root.filesystem,
-      backend: backendFor(root),
+      backend: backendFor({ ...root, mountsOthers }),
     };
     if (root.subvolume !== undefined) inspection.root.subvolume = root.subvolume;
     if (root.lvm) inspection.root.lvm = root.lvm;

@@ -37,6 +37,25 @@ export interface SourceHostKey {
   privateKeyLines: string[];
 }
 
+/** A partition of the source's disk (an LVM PV lists its volumes). */
+export interface SourcePartition {
+  number: number;
+  startBytes: number;
+  sizeBytes: number;
+  /** What it is for; `bios-boot` (GRUB's core.img) has no filesystem, `lvm-pv` no mountpoint. */
+  type: "root" | "boot" | "lvm-pv" | "efi" | "bios-boot";
+  fsType?: string;
+  fsUuid?: string;
+  label?: string;
+  mountpoint?: string;
+  populatedBy: string;
+  subvolume?: string;
+  lvm?: {
+    vg: string;
+    volumes: Array<Omit<SourcePartition, "number" | "type" | "lvm" | "subvolume"> & { name: string }>;
+  };
+}
+
 /** What build-source.sh writes beside the zip (see tests/vm/README.md). */
 export interface SourceManifest {
   name: string;
@@ -50,20 +69,17 @@ export interface SourceManifest {
     vmdkBytes: number;
     table: "msdos" | "gpt";
     bootloader: string;
-    /** The root filesystem's partition number (ROOT_PARTITION). */
+    /** The partition holding `/` (the PV's, on LVM): ROOT_PARTITION. */
     rootPartition: number;
-    partitions: Array<{
-      number: number;
-      startBytes: number;
-      sizeBytes: number;
-      /** `root`, `efi` (the ESP) or `bios-boot` (GRUB's core.img, no filesystem). */
-      type: "root" | "efi" | "bios-boot";
-      fsType?: string;
-      fsUuid?: string;
-      label?: string;
-      mountpoint?: string;
-      populatedBy: string;
-    }>;
+    partitions: SourcePartition[];
+    /** Where `/` is: its partition (the PV's, on LVM), filesystem, and subvolume or LVM volume. */
+    root: {
+      partition: number;
+      fsType: string;
+      fsUuid: string;
+      subvolume?: string;
+      lvm?: { vg: string; lv: string };
+    };
   };
   users: Array<{
     name: string;
@@ -130,12 +146,29 @@ function run(command: string, args: string[]): Promise<void> {
 }
 
 /**
- * The source's layout: ext4 on msdos (the default: GRUB for BIOS in the MBR) or on gpt (Debian's cloud
- * layout: root on partition 1, a BIOS boot partition 14 and an ESP 15 with GRUB for UEFI).
+ * The source's layout: the root filesystem (btrfs: on subvolume @), in an LVM volume (debian-vg/root,
+ * /boot on an ext4 partition 1) or not, on msdos (GRUB for BIOS in the MBR) or gpt (Debian's cloud
+ * layout: root on partition 1, a BIOS boot partition 14 and an ESP 15 with GRUB for UEFI; ext4
+ * without LVM only — build-source.sh refuses the others).
  */
 export interface SourceVariant {
-  fs?: "ext4";
+  fs?: "ext4" | "xfs" | "btrfs";
+  lvm?: boolean;
   table?: "msdos" | "gpt";
+}
+
+/** The variant's name in cache paths and logs: `ext4-msdos`, `lvm-ext4-msdos`, … */
+export function variantName(variant: SourceVariant = {}): string {
+  return `${variant.lvm ? "lvm-" : ""}${variant.fs ?? "ext4"}-${variant.table ?? "msdos"}`;
+}
+
+/** The source of `variant` if this version of the builder made it already (never builds). */
+export function cachedBootableSource(variant?: SourceVariant): BootableSource | undefined {
+  const dir = join(sourceCacheRoot(), `${builderHash()}-${variantName(variant)}`);
+  const zip = join(dir, "source.zip");
+  const manifestPath = join(dir, "source.manifest.json");
+  if (!existsSync(zip)) return undefined;
+  return { zip, manifestPath, manifest: JSON.parse(readFileSync(manifestPath, "utf8")) as SourceManifest };
 }
 
 /**
@@ -149,14 +182,21 @@ export async function ensureBootableSource(
   const fs = options.variant?.fs ?? "ext4";
   const table = options.variant?.table ?? "msdos";
   const key = builderHash();
-  const dir = join(cacheRoot, `${key}-${fs}-${table}`);
+  const dir = join(cacheRoot, `${key}-${variantName(options.variant)}`);
   const zip = join(dir, "source.zip");
   const manifestPath = join(dir, "source.manifest.json");
   if (!existsSync(zip)) {
     if (process.getuid?.() !== 0) throw new Error("building the bootable test source needs root");
     await mkdir(dir, { recursive: true });
     const builder = BUILDER_FILES[0] as string;
-    const flags = [...(options.bootCheck ? ["--boot-check"] : []), "--fs", fs, "--table", table];
+    const flags = [
+      ...(options.bootCheck ? ["--boot-check"] : []),
+      ...(options.variant?.lvm ? ["--lvm"] : []),
+      "--fs",
+      fs,
+      "--table",
+      table,
+    ];
     // Under the lock, a build that finished meanwhile is not repeated.
     await run("flock", [
       join(cacheRoot, ".lock"),

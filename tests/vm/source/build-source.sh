@@ -4,7 +4,11 @@
 # which names every secret that image preparation must remove (marker strings, host private keys,
 # the password hash) so a test can search the published image for them. See tests/vm/README.md.
 #
-#   bash tests/vm/source/build-source.sh [--boot-check] [--fs ext4] [--table msdos|gpt] OUT.zip
+#   bash tests/vm/source/build-source.sh [--boot-check] [--fs ext4|xfs|btrfs] [--lvm] [--table msdos|gpt] OUT.zip
+#
+# --fs is the root filesystem (btrfs: the root on subvolume @); --lvm puts it in an LVM volume with
+# /boot on an ext4 partition of its own (Debian's installer's "guided, use LVM"); --table gpt is
+# Debian's cloud layout (ESP + BIOS boot partition; ext4 without LVM only).
 #
 # Run as root on Debian 12. --boot-check boots the raw disk under QEMU (TCG) until the serial
 # console shows a login prompt (its console is kept as OUT.boot.log; a gpt disk boots with SeaBIOS
@@ -14,13 +18,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../../scripts/lib/debian-disk.sh
 source "$here/../../../scripts/lib/debian-disk.sh"
 
-usage="usage: build-source.sh [--boot-check] [--fs ext4] [--table msdos|gpt] OUT.zip"
+usage="usage: build-source.sh [--boot-check] [--fs ext4|xfs|btrfs] [--lvm] [--table msdos|gpt] OUT.zip"
 boot_check=no
 while [ $# -gt 1 ]; do
   case $1 in
     --boot-check) boot_check=yes ;;
-    # The layout variant: ext4 on msdos or gpt so far (the library refuses the others).
+    # The layout variant (the library refuses those it cannot write).
     --fs) DEBIAN_DISK_FS=${2:?$usage} && shift ;;
+    --lvm) DEBIAN_DISK_LVM=yes ;;
     --table) DEBIAN_DISK_TABLE=${2:?$usage} && shift ;;
     *) debian_disk_die "$usage" ;;
   esac
@@ -70,7 +75,8 @@ work=$(mktemp -d /var/tmp/icaas-source.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root="$work/root"
 
-debian_disk_rootfs "$root" openssh-server sudo
+# shellcheck disable=SC2046 # one package name per word
+debian_disk_rootfs "$root" openssh-server sudo $(debian_disk_layout_packages)
 debian_disk_configure "$root" "$HOSTNAME"
 
 marker() { echo "ICAAS-SECRET-MARKER-$1"; }
@@ -237,9 +243,11 @@ jq -n \
   --arg name "$NAME" --arg zip "$(basename "$out_zip")" --arg vmdk "$NAME/$NAME.vmdk" \
   --arg hostname "$HOSTNAME" --arg kernel "$kernel" --arg machineId "$machine_id" \
   --arg password "$BITNAMI_PASSWORD" --arg passwordHash "$password_hash" \
-  --argjson diskMiB "$DISK_MIB" --argjson partitions "$(debian_disk_partitions_json "$fs_uuid")" \
-  --arg table "$DEBIAN_DISK_TABLE" --arg bootloader "$DEBIAN_DISK_BOOTLOADER" \
+  --arg fsUuid "$fs_uuid" --argjson diskMiB "$DISK_MIB" --argjson partitions "$(debian_disk_partitions_json)" \
+  --arg fsType "$DEBIAN_DISK_FS" --arg table "$DEBIAN_DISK_TABLE" --arg bootloader "$DEBIAN_DISK_BOOTLOADER" \
   --argjson rootPartition "$DEBIAN_DISK_ROOT_NUMBER" --arg mac "$SOURCE_MAC" \
+  --argjson lvm "$([ "$DEBIAN_DISK_LVM" = yes ] && echo true || echo false)" \
+  --arg vg "$DEBIAN_DISK_VG" --arg lv "$DEBIAN_DISK_LV" \
   --arg bitnamiTitle "$BITNAMI_TITLE" --argjson rawAllocatedMiB "$raw_allocated_mib" \
   --argjson vmdkBytes "$vmdk_bytes" --argjson bitnamiUid "$bitnami_uid" --argjson userKeyPrivate "$(jq -Rs . <"$work/user_key")" \
   --slurpfile markers "$markers_json" --slurpfile hostKeys "$host_keys_json" \
@@ -250,7 +258,9 @@ jq -n \
     disk: {
       virtualBytes: ($diskMiB * 1048576), rawAllocatedMiB: $rawAllocatedMiB, vmdkBytes: $vmdkBytes,
       table: $table, bootloader: $bootloader, rootPartition: $rootPartition,
-      partitions: $partitions
+      partitions: $partitions,
+      root: ({partition: $rootPartition, fsType: $fsType, fsUuid: $fsUuid}
+        + if $lvm then {lvm: {vg: $vg, lv: $lv}} elif $fsType == "btrfs" then {subvolume: "@"} else {} end)
     },
     users: [
       {name: "bitnami", uid: $bitnamiUid, password: $password, passwordHash: $passwordHash, sudo: true,

@@ -9,9 +9,12 @@ import { GuestMount, type GuestRoot, type MountSource, withMountedGuest } from "
 
 export type Backend = "debugfs" | "mount";
 
-/** debugfs where it works (an ext root), the mount backend for everything else. */
-export function backendFor(root: Pick<GuestRoot, "filesystem" | "device">): Backend {
-  return isExt(root.filesystem.type) && root.device === undefined ? "debugfs" : "mount";
+/**
+ * debugfs where it works (an ext root whose fstab mounts nothing else of the disk), the mount backend
+ * for everything else.
+ */
+export function backendFor(root: Pick<GuestRoot, "filesystem" | "device" | "mountsOthers">): Backend {
+  return isExt(root.filesystem.type) && root.device === undefined && !root.mountsOthers ? "debugfs" : "mount";
 }
 
 export interface OpenGuestOptions {

@@ -13,7 +13,7 @@ export interface PartitionSpec {
   fs: TestFs;
   /** A host directory copied in (`mkfs -d` for ext; a kernel mount and `cp -a` for XFS and btrfs). */
   tree?: string;
-  /** XFS and btrfs: filesystem UUID, label, btrfs subvolumes (see {@link FsBuild}). */
+  /** filesystem UUID and label (every filesystem), btrfs subvolumes (see {@link FsBuild}). */
   uuid?: string;
   label?: string;
   subvolumes?: FsBuild["subvolumes"];
@@ -196,6 +196,8 @@ export async function buildDisk(path: string, spec: DiskSpec): Promise<BuiltDisk
         `offset=${b.offset},nodiscard`,
       ];
       if (p.features) args.push("-O", p.features);
+      if (p.uuid) args.push("-U", p.uuid);
+      if (p.label) args.push("-L", p.label);
       const copy = p.tree !== undefined && p.populate === "copy";
       if (p.tree && !copy) args.push("-d", p.tree);
       args.push(path, `${b.bytes / 1024}k`);

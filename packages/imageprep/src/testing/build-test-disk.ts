@@ -147,6 +147,23 @@ function q(s: string): string {
  * const disk = await buildTestDisk({ path: "/tmp/d.raw", label: "gpt", blockSize: 1024, marker: "SECRET-123" });
  * // disk.rootOffset is where the root filesystem starts
  */
+/**
+ * Copies a fixture (a directory name under `test-fixtures/` or an absolute path) to the host directory
+ * `tree` with the symbolic links and empty directories its `.attrs` file lists (git keeps neither).
+ * Returns the owner and mode rules, which the caller applies in the image.
+ */
+export async function copyFixtureTree(fixture: string, tree: string): Promise<AttrRule[]> {
+  const fixtureDir = isAbsolute(fixture) ? fixture : join(FIXTURES_DIR, fixture);
+  await cp(fixtureDir, tree, { recursive: true, verbatimSymlinks: true });
+  const { rules, links } = await readAttrs(fixtureDir);
+  for (const l of links) {
+    await mkdir(dirname(join(tree, l.path)), { recursive: true });
+    await symlink(l.target, join(tree, l.path));
+  }
+  for (const a of rules) if (a.dir) await mkdir(join(tree, a.path), { recursive: true });
+  return rules;
+}
+
 export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk> {
   const label = options.label ?? "dos";
   const withSwap = options.swap ?? true;
@@ -171,12 +188,7 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
   const work = await mkdtemp(join(tmpdir(), "icaas-testdisk-"));
   try {
     const tree = join(work, "root");
-    await cp(fixtureDir, tree, { recursive: true, verbatimSymlinks: true });
-    const { rules: attrs, links } = await readAttrs(fixtureDir);
-    for (const l of links) {
-      await mkdir(dirname(join(tree, l.path)), { recursive: true });
-      await symlink(l.target, join(tree, l.path));
-    }
+    const attrs = await copyFixtureTree(fixtureDir, tree);
     if (options.extraTree) await cp(options.extraTree, tree, { recursive: true, verbatimSymlinks: true });
     for (const p of options.omit ?? []) await rm(join(tree, p), { recursive: true, force: true });
     for (const [p, data] of Object.entries(options.extraFiles ?? {})) {
@@ -208,7 +220,6 @@ export async function buildTestDisk(options: TestDiskOptions): Promise<TestDisk>
       await mkdir(join(tree, "tmp"), { recursive: true });
       await writeFile(join(tree, "tmp/secret.txt"), `${options.marker}\n`);
     }
-    for (const a of attrs) if (a.dir) await mkdir(join(tree, a.path), { recursive: true });
     const rootFs = options.rootFs ?? "ext4";
     const rules = new Map(attrs.map((a) => [a.path, a]));
     if (rootFs !== "ext4") {

@@ -8,7 +8,13 @@ export {
   type TestFs,
 } from "./build-disk.ts";
 export { buildFamilyDisk, type FamilyDisk } from "./build-family-disk.ts";
-export { buildTestDisk, FIXTURES_DIR, type TestDisk, type TestDiskOptions } from "./build-test-disk.ts";
+export {
+  buildTestDisk,
+  copyFixtureTree,
+  FIXTURES_DIR,
+  type TestDisk,
+  type TestDiskOptions,
+} from "./build-test-disk.ts";
 export { fileContains, type GuestStat, guestCat, guestLs, guestStat } from "./guest.ts";
 export { type GuestTree, type TreeEntry, writeTree } from "./guest-tree.ts";
 export { checkFilesystem, leftovers, type ReadBackPartition, withReadOnlyMounts } from "./read-back.ts";

@@ -6,7 +6,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readPartitionTable } from "@icaas/imageprep";
-import { buildTestDisk, guestCat, guestStat, type TestDisk } from "@icaas/imageprep/testing";
+import {
+  buildFamilyDisk,
+  buildTestDisk,
+  type FamilyDisk,
+  guestCat,
+  guestStat,
+  leftovers,
+  type ReadBackPartition,
+  type TestDisk,
+  withReadOnlyMounts,
+} from "@icaas/imageprep/testing";
 import { deployDisk, writeSparse } from "./deploy.ts";
 import { planGrow } from "./disk-layout.ts";
 
@@ -44,7 +54,7 @@ async function diskdump(
 }
 
 async function deployCopy(
-  image: TestDisk,
+  image: { path: string; rootPartition?: number },
   name: string,
   options: Partial<Parameters<typeof deployDisk>[1]> = {},
 ) {
@@ -53,7 +63,11 @@ async function deployCopy(
   const log: string[] = [];
   await deployDisk(disk, {
     sizeBytes: DISK,
-    properties: { OSFAMILY: "linux", ROOT_PARTITION: String(image.rootPartition), USERS: "root bitnami" },
+    properties: {
+      OSFAMILY: "linux",
+      ROOT_PARTITION: String(image.rootPartition ?? 1),
+      USERS: "root bitnami",
+    },
     personality: [],
     password: "Secret0pass",
     log: (l) => log.push(l),
@@ -206,6 +220,73 @@ describe("qemu deploy (snf-image's steps on a raw disk)", () => {
       /no user 'ghost'/,
     );
     await assert.rejects(deployCopy(image, "e4", { sizeBytes: 32 * MiB }), /larger than the flavor's disk/);
+  });
+});
+
+/** The root of a family disk as read back: where it is, and where `/` is below the mount. */
+function familyRoot(family: "rhel" | "suse" | "rhel-lvm", d: FamilyDisk): ReadBackPartition & { at: string } {
+  if (family === "rhel-lvm")
+    return { ...(d.rootVolume as { offset: number; bytes: number }), type: "xfs", at: "" };
+  const p1 = d.partitions[0] as FamilyDisk["partitions"][0];
+  if (family === "rhel") return { offset: p1.offset, bytes: p1.bytes, type: "xfs", at: "" };
+  return {
+    offset: p1.offset,
+    bytes: p1.bytes,
+    type: "btrfs",
+    options: "subvolid=5",
+    at: "/@/.snapshots/1/snapshot",
+  };
+}
+
+/** The family disks are 420 MiB. */
+const FAMILY_DISK = 640 * MiB;
+
+describe("qemu deploy of XFS, btrfs and LVM roots (through imageprep's mount backend)", () => {
+  const cases = [
+    { family: "rhel", users: "root rocky", rootPartition: "1", what: "XFS root partition" },
+    { family: "suse", users: "root tux", rootPartition: "1", what: "btrfs root in a snapshot subvolume" },
+    { family: "rhel-lvm", users: "root rocky", rootPartition: "2", what: "XFS root in an LVM volume" },
+  ] as const;
+  for (const c of cases) {
+    it(`personalises a ${c.what}: files, passwords; the filesystem is left its size; nothing stays attached`, async () => {
+      const image = await buildFamilyDisk(join(dir, `${c.family}.img`), c.family, "DEPLOY-MARKER");
+      const personality = [
+        { path: "/root/.ssh/authorized_keys", contents: Buffer.from(KEY).toString("base64"), mode: 0o600 },
+      ];
+      const { disk, log } = await deployCopy(image, c.family, {
+        sizeBytes: FAMILY_DISK,
+        properties: { OSFAMILY: "linux", ROOT_PARTITION: c.rootPartition, USERS: c.users },
+        personality,
+      });
+      assert.deepEqual(await leftovers(disk), [], "no loop device or mount left");
+      const root = familyRoot(c.family, image);
+      await withReadOnlyMounts(disk, [root], async ([mnt]) => {
+        const at = `${mnt}${root.at}`;
+        assert.equal(await readFile(`${at}/root/.ssh/authorized_keys`, "utf8"), KEY);
+        assert.equal((await stat(`${at}/root/.ssh/authorized_keys`)).mode & 0o7777, 0o600);
+        const shadow = await readFile(`${at}/etc/shadow`, "utf8");
+        for (const user of c.users.split(" "))
+          assert.match(shadow, new RegExp(`^${user}:\\$6\\$`, "m"), `${user}'s new password`);
+      });
+      const last = image.partitions.at(-1) as FamilyDisk["partitions"][0];
+      assert.ok(
+        log.some((l) =>
+          new RegExp(`FilesystemResizeUnmounted: partition ${last.number} holds \\w+, not grown`).test(l),
+        ),
+        log.join("\n"),
+      );
+    });
+  }
+
+  it("refuses a ROOT_PARTITION that does not hold the root", async () => {
+    const image = await buildFamilyDisk(join(dir, "wrong-root.img"), "rhel-lvm", "DEPLOY-MARKER");
+    await assert.rejects(
+      deployCopy(image, "wrong-root", {
+        sizeBytes: FAMILY_DISK,
+        properties: { OSFAMILY: "linux", ROOT_PARTITION: "1", USERS: "root" },
+      }),
+      /ROOT_PARTITION is 1, but the root filesystem is on partition 2/,
+    );
   });
 });
 

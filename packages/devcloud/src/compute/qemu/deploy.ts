@@ -1,19 +1,21 @@
 /**
  * @module qemu/deploy — a diskdump deployed as snf-image's helper does for a Linux image: copied sparsely
  * to a disk of the flavor's size, the table fixed (GPT backup header moved), the last partition and its
- * ext filesystem grown, swap made from `SWAP`, then the root filesystem personalised (files, password).
- * No mount, no loop device: sfdisk, sgdisk, e2fsck, resize2fs and debugfs on the disk file.
+ * ext filesystem grown (XFS, btrfs and LVM physical volumes keep their size, as snf-image's unmounted
+ * resize leaves them), swap made from `SWAP`, then the root filesystem personalised (files, password).
+ * An ext root on a partition needs no mount (sfdisk, e2fsck, resize2fs, debugfs on the disk file); XFS,
+ * btrfs and roots in LVM are edited through imageprep's loop-device mount backend (root needed).
  */
 import { randomUUID } from "node:crypto";
 import { mkdtemp, open, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
+  editGuest,
   isExt,
   type PartitionTable,
   probeFilesystem,
   readPartitionTable,
   runTool,
-  withExtFs,
 } from "@icaas/imageprep";
 import type { PersonalityEntry } from "../driver.ts";
 import { type Extent, parseSwap, planGrow } from "./disk-layout.ts";
@@ -111,10 +113,14 @@ export async function deployDisk(disk: string, options: DeployOptions): Promise<
   if (plan.grown)
     log(`FixPartitionTable: partition ${plan.grown.number} grown to ${plan.grown.size} sectors`);
   if (plan.grown) await growFilesystem(disk, plan.grown, log);
-  const root = rootPartition(table, options.properties.ROOT_PARTITION);
-  const rootOffset = root.start * 512;
+  const rootProperty = rootPartition(table, options.properties.ROOT_PARTITION);
   const swapUuid = plan.swap ? await makeSwap(disk, plan.swap) : undefined;
-  await withExtFs(disk, rootOffset, async (fs) => {
+  const root = await editGuest(disk, async (fs, inspection) => {
+    const found = inspection.root as NonNullable<typeof inspection.root>;
+    if (rootProperty !== undefined && found.partition !== rootProperty)
+      throw new Error(
+        `ROOT_PARTITION is ${rootProperty}, but the root filesystem is on partition ${found.partition}`,
+      );
     if (swapUuid) {
       const fstab = (await fs.readText("/etc/fstab")) ?? "";
       const sep = fstab === "" || fstab.endsWith("\n") ? "" : "\n";
@@ -125,9 +131,11 @@ export async function deployDisk(disk: string, options: DeployOptions): Promise<
     log(`ChangePassword: new password for ${users.join(", ")}`);
     const written = await writePersonality(fs, options.personality);
     for (const line of written) log(`EnforcePersonality: ${line}`);
+    return found;
   });
   // debugfs leaves the filesystem consistent; a last forced check proves it before the VM mounts it.
-  await runTool("e2fsck", ["-fn", `${disk}?offset=${rootOffset}`]);
+  // (A mounted root was unmounted cleanly by the kernel.)
+  if (root.backend === "debugfs") await runTool("e2fsck", ["-fn", `${disk}?offset=${root.offset}`]);
 }
 
 async function sfdisk(disk: string, script: string, number: number): Promise<void> {
@@ -214,17 +222,10 @@ async function makeSwap(disk: string, swap: Extent): Promise<string> {
   return uuid;
 }
 
-/** `ROOT_PARTITION` names it; without it, the first partition holding ext. */
-function rootPartition(
-  table: PartitionTable,
-  property: string | undefined,
-): { number: number; start: number } {
-  if (property !== undefined && property !== "") {
-    const found = table.partitions.find((p) => String(p.number) === property.trim());
-    if (!found) throw new Error(`ROOT_PARTITION ${property} is not in the partition table`);
-    return found;
-  }
-  const first = table.partitions.find((p) => p.kind === "linux");
-  if (!first) throw new Error("no ROOT_PARTITION property and no Linux partition");
-  return first;
+/** The partition `ROOT_PARTITION` names (checked against the table), if it is set. */
+function rootPartition(table: PartitionTable, property: string | undefined): number | undefined {
+  if (property === undefined || property.trim() === "") return undefined;
+  const found = table.partitions.find((p) => String(p.number) === property.trim());
+  if (!found) throw new Error(`ROOT_PARTITION ${property} is not in the partition table`);
+  return found.number;
 }

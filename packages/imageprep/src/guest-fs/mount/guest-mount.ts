@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ImagePrepError } from "../../errors.ts";
 import type { FilesystemType } from "../../fs-probe.ts";
-import { optionValue, parseFstab, specNames } from "../../fstab.ts";
+import { type FstabEntry, optionValue, parseFstab, specNames } from "../../fstab.ts";
 import { runTool } from "../../run-tool.ts";
 import { CleanupStack } from "./cleanup.ts";
 import { HostDirFs } from "./host-dir-fs.ts";
@@ -185,6 +185,53 @@ export class GuestMount {
 export interface GuestRoot extends MountSource {
   /** btrfs: the root's subvolume ("" = the top level). */
   subvolume?: string;
+  /**
+   * The guest's fstab mounts other filesystems of this disk (an ext root with /boot apart, as on LVM
+   * layouts): only the mount backend shows the guest's whole tree, so it is used even for ext.
+   */
+  mountsOthers?: boolean;
+}
+
+/** An fstab line that mounts a filesystem of this disk other than the root, and what it mounts. */
+export interface FstabMount {
+  entry: FstabEntry;
+  source: MountSource;
+  /** btrfs: the `subvol=` it names ("" = the top level). */
+  subvolume?: string;
+}
+
+/**
+ * The fstab lines (of `fstabText`) that mount another filesystem of this disk than the root (a separate
+ * /boot, btrfs subvolumes such as /home or openSUSE's /var), shallowest first: what a guest tree must
+ * show besides its root.
+ */
+export function fstabMounts(fstabText: string, root: GuestRoot, partitions: MountSource[]): FstabMount[] {
+  const out: FstabMount[] = [];
+  const entries = parseFstab(fstabText)
+    .filter(
+      (e) => e.file !== "/" && e.file.startsWith("/") && MOUNTABLE.includes(e.vfstype as FilesystemType),
+    )
+    .sort((a, b) => a.file.split("/").length - b.file.split("/").length);
+  for (const e of entries) {
+    const src = [root, ...partitions].find((p) =>
+      specNames(e.spec, {
+        // /dev/sdaN names the partition, never a volume inside it.
+        number: p.lvm ? -1 : p.number,
+        lvm: p.lvm,
+        uuid: p.filesystem.uuid,
+        label: p.filesystem.label,
+        partuuid: p.uuid,
+      }),
+    );
+    if (!src || !MOUNTABLE.includes(src.filesystem.type)) continue;
+    // The same filesystem as the root without a subvolume would mount the root again over itself.
+    if (src.offset === root.offset && src.filesystem.type !== "btrfs") continue;
+    const mount: FstabMount = { entry: e, source: src };
+    if (src.filesystem.type === "btrfs")
+      mount.subvolume = optionValue(e.options, "subvol")?.replace(/^\//, "") ?? "";
+    out.push(mount);
+  }
+  return out;
 }
 
 /**
@@ -203,27 +250,11 @@ export async function mountGuest(
     const dir = await mount.newDir("root");
     await mount.mount(root, dir, "/", root.subvolume);
     const fs = new HostDirFs(dir, image, root.offset);
-    const fstab = parseFstab((await fs.readText("/etc/fstab")) ?? "");
-    const extra = fstab
-      .filter(
-        (e) => e.file !== "/" && e.file.startsWith("/") && MOUNTABLE.includes(e.vfstype as FilesystemType),
-      )
-      .sort((a, b) => a.file.split("/").length - b.file.split("/").length);
-    for (const e of extra) {
-      const src = [root, ...partitions].find((p) =>
-        specNames(e.spec, {
-          // /dev/sdaN names the partition, never a volume inside it.
-          number: p.lvm ? -1 : p.number,
-          lvm: p.lvm,
-          uuid: p.filesystem.uuid,
-          label: p.filesystem.label,
-          partuuid: p.uuid,
-        }),
-      );
-      if (!src || !MOUNTABLE.includes(src.filesystem.type)) continue;
-      const subvol = optionValue(e.options, "subvol")?.replace(/^\//, "");
-      // The same filesystem as the root without a subvolume would mount the root again over itself.
-      if (src.offset === root.offset && src.filesystem.type !== "btrfs") continue;
+    for (const { entry: e, source: src, subvolume: subvol } of fstabMounts(
+      (await fs.readText("/etc/fstab")) ?? "",
+      root,
+      partitions,
+    )) {
       const at = await fs.realpath(e.file);
       if (!at || !(await fs.isDir(at))) {
         options.log?.(
@@ -231,7 +262,7 @@ export async function mountGuest(
         );
         continue;
       }
-      await mount.mount(src, join(dir, at), at, src.filesystem.type === "btrfs" ? (subvol ?? "") : undefined);
+      await mount.mount(src, join(dir, at), at, subvol);
     }
     return { fs, mount };
   } catch (e) {
