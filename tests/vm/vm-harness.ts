@@ -1,4 +1,5 @@
 /** @module tests/vm/vm-harness — what VM tests share: QEMU leak checks, a devcloud as a real process, admin reads. */
+import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -121,6 +122,8 @@ export interface AdminServer {
   process: { pid: number; state: string } | null;
   ports: { ssh?: number };
   disk?: string;
+  /** The delete finished: QEMU stopped, the disk and files removed. */
+  destroyed: boolean;
   /** qemu driver: `bios` or `uefi`, and a UEFI VM's own variable store. */
   firmware?: "bios" | "uefi";
   nvram?: string | null;
@@ -151,20 +154,24 @@ export async function freeLoopbackPort(): Promise<number> {
 }
 
 /**
- * Waits until a deleted server's QEMU no longer runs and its disk is gone. DELETE answers at once and
- * the VM is marked deleted; the power-off (ACPI, then kill) and the disk's removal follow.
+ * Waits until the devcloud says a deleted server's delete has finished (`destroyed`), then asserts
+ * its QEMU no longer runs and its disk is gone. DELETE answers at once and the VM is marked deleted;
+ * the power-off (ACPI, then kill) and the disk's removal follow.
  */
 export async function waitQemuGoneAndDiskRemoved(
   url: string,
   id: number | string,
   disk: string,
 ): Promise<void> {
-  await until(
-    "QEMU gone and the disk removed",
+  // The devcloud says when its delete has finished; then QEMU and the disk must be gone.
+  const s = await until(
+    "the delete finished",
     async () => {
-      const s = await adminServer(url, id);
-      return s.process?.state !== "running" && (s.pid === null || !isAlive(s.pid)) && !existsSync(disk);
+      const server = await adminServer(url, id);
+      return server.destroyed ? server : undefined;
     },
     60_000,
   );
+  assert.ok(s.pid === null || !isAlive(s.pid), "QEMU is gone");
+  assert.ok(!existsSync(disk), "the disk is removed");
 }
