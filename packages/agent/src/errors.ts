@@ -76,9 +76,22 @@ const define =
 /** What a build that was told to stop says, whoever told it (the service shows it as the details too). */
 export const STOPPED_MESSAGE = "Image creation failed. Stopped before completing";
 
+/** A failure that names its own step: met outside the step runner, or inside another step's. */
+const inStep =
+  (step: StepName) =>
+  (code: AgentErrorCode, message: string, hint?: string, cause?: unknown): AgentError =>
+    new AgentError({ code, step, message, hint, cause });
+const inDownload = inStep("download");
+const inUnpack = inStep("unpack");
+
+const ESCAPING_ARCHIVE_HINT =
+  "The archive tries to write outside its own folder; it was not unpacked. Use a clean archive";
+
 /**
- * Every failure the agent reports, by cause, with the words the user reads. None names its step:
+ * Every failure the agent reports, by cause, with the words the user reads. Most name no step:
  * the step runner fills it in, and `toAgentError(error, step)` does for errors met outside a step.
+ * Download and unpack errors name theirs: `download()` and the archive readers are also called on
+ * their own, and the streaming path unpacks while the download step runs.
  *
  * @example
  * throw agentErrors.convertFailed("vmdk", "invalid footer");
@@ -94,6 +107,86 @@ export const agentErrors = {
       code: "build_timeout",
       message: `The build took longer than ${seconds} seconds`,
       hint: "Try a smaller image, or ask the operator for a longer build timeout",
+    }),
+
+  // download
+  downloadFailed: (message: string, cause?: unknown, hint?: string) =>
+    inDownload(
+      "download_failed",
+      `Download failed: ${message}`,
+      hint ?? "Check that the image URL is reachable from the cloud and try again",
+      cause,
+    ),
+  downloadNotFound: (status: number) =>
+    inDownload(
+      "download_not_found",
+      `The image URL was not found (HTTP ${status})`,
+      "Check that the image URL is right and publicly reachable",
+    ),
+  downloadTooLarge: (bytes: number, max: number) =>
+    inDownload(
+      "download_too_large",
+      `The image file is larger than the ${max} bytes allowed (${bytes} bytes or more)`,
+      "Use a smaller or compressed image, or ask the operator for a higher limit",
+    ),
+  downloadTooSlow: (why: string, connections: number) =>
+    inDownload(
+      "download_too_slow",
+      `The image source is too slow: ${why} (${connections} connections in a row)`,
+      "Use a faster mirror of the image, or try again later",
+    ),
+  checksumMismatch: (algorithm: string, actual: string, expected: string) =>
+    inDownload(
+      "checksum_mismatch",
+      `The downloaded file's ${algorithm} is ${actual}, not the expected ${expected}`,
+      "The file changed at the source or was damaged in transit; check the checksum and the URL",
+    ),
+  /** The source policy refused where the source (or a redirect) points. */
+  sourceRefused: (message: string) =>
+    inDownload(
+      "source_refused",
+      message,
+      "Give a public image URL, or ask the operator to allow-list an on-premises mirror",
+    ),
+
+  // unpack
+  /** `kind`: "zip archive", "tar archive", "gzip data"…; `check`: the command that checks it at the source. */
+  archiveDamaged: (kind: string, detail: string, check: string | undefined, cause?: unknown) =>
+    inUnpack(
+      "unpack_failed",
+      `The ${kind} is damaged or truncated: ${detail}`,
+      check
+        ? `Download the archive again or check it at the source (${check})`
+        : "Download the file again or check it at the source",
+      cause,
+    ),
+  zipFeatureUnsupported: (said: string, cause: unknown) =>
+    inUnpack(
+      "unpack_failed",
+      `The zip archive uses a feature the agent cannot read: ${said}`,
+      "Re-create the zip with plain deflate compression and no encryption",
+      cause,
+    ),
+  archiveEscapes: (message: string, cause?: unknown) =>
+    inUnpack("unsafe_archive", message, ESCAPING_ARCHIVE_HINT, cause),
+  expansionRefused: (message: string) =>
+    inUnpack(
+      "unsafe_archive",
+      message,
+      "The archive expands far beyond its own size (a decompression bomb?); it was not unpacked",
+    ),
+  noDiskInArchive: (holds: string) =>
+    inUnpack(
+      "no_disk_in_archive",
+      `The archive holds no disk image (${holds})`,
+      "The archive must contain a disk file: .vmdk, .qcow2, .img, .raw, .vhd, .vhdx or .vdi",
+    ),
+  /** Met by the streaming decoder during download and by the file path in convert: the runner names the step. */
+  vmdkDamaged: (detail: string) =>
+    new AgentError({
+      code: "convert_failed",
+      message: `The VMDK image is damaged: ${detail}`,
+      hint: "Download the image again or check it at the source (qemu-img check)",
     }),
 
   // manifest
@@ -136,7 +229,7 @@ export const agentErrors = {
     new AgentError({
       code: "unsupported_image",
       message: `The image cannot be prepared: ${said}`,
-      hint: "ICaaS prepares Linux images whose root is an ext2/3/4 filesystem on an MBR or GPT disk",
+      hint: "ICaaS prepares Linux images whose root is ext2/3/4, XFS or btrfs, on a partition or in LVM, on an MBR or GPT disk",
       cause,
     }),
   scrubFailed: (said: string, cause: unknown) =>

@@ -7,7 +7,7 @@ import type { LookupFunction } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SourcePolicy } from "@icaas/source-policy";
-import { AgentError, abortError } from "../errors.ts";
+import { AgentError, abortError, agentErrors } from "../errors.ts";
 import type { Manifest } from "../manifest.ts";
 import { BodyTap } from "./body-tap.ts";
 import { checkLiteralHost, guardedLookup, type Resolver, systemResolver } from "./source-guard.ts";
@@ -98,19 +98,14 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
   const droppedAsSlow = (why: string, attempt: ThroughputGuard) => {
     slowDrops = attempt.hadGoodWindow ? 1 : slowDrops + 1;
     if (slowDrops > slowRetries) {
-      throw new AgentError({
-        code: "download_too_slow",
-        step: "download",
-        message: `The image source is too slow: ${why} (${slowDrops} connections in a row)`,
-        hint: "Use a faster mirror of the image, or try again later",
-      });
+      throw agentErrors.downloadTooSlow(why, slowDrops);
     }
     log(`${why}; reconnecting (${slowDrops} of ${slowRetries})`);
   };
 
   const restart = async (why: string) => {
     // A server that keeps answering nonsense to Range must not keep us going round.
-    if (++failures > retries) throw failed(why);
+    if (++failures > retries) throw agentErrors.downloadFailed(why);
     log(`${why}; starting the download over`);
     options.onRestart?.();
     await fh?.truncate(0);
@@ -150,7 +145,10 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
         }
         failures++;
         if (failures > retries)
-          throw failed(`cannot reach ${currentUrl.host}: ${(error as Error).message}`, error);
+          throw agentErrors.downloadFailed(
+            `cannot reach ${currentUrl.host}: ${(error as Error).message}`,
+            error,
+          );
         log(`cannot reach ${currentUrl.host} (${(error as Error).message}); retry ${failures} of ${retries}`);
         await sleep(backoff * 2 ** (failures - 1), undefined, { signal }).catch(() => {});
         continue;
@@ -158,10 +156,11 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location) {
         tap.destroy();
-        if (++redirects > (options.maxRedirects ?? 10)) throw failed("too many redirects");
+        if (++redirects > (options.maxRedirects ?? 10))
+          throw agentErrors.downloadFailed("too many redirects");
         const next = new URL(res.headers.location, currentUrl);
         if (next.protocol !== "http:" && next.protocol !== "https:") {
-          throw failed(`redirected to an unsupported URL scheme ${next.protocol}`);
+          throw agentErrors.downloadFailed(`redirected to an unsupported URL scheme ${next.protocol}`);
         }
         log(`redirected to ${next.origin}${next.pathname}`);
         currentUrl = next;
@@ -169,12 +168,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       }
       if (status === 404 || status === 410) {
         tap.destroy();
-        throw new AgentError({
-          code: "download_not_found",
-          step: "download",
-          message: `The image URL was not found (HTTP ${status})`,
-          hint: "Check that the image URL is right and publicly reachable",
-        });
+        throw agentErrors.downloadNotFound(status);
       }
       if (status === 416 && have > 0 && total !== undefined && have === total) {
         tap.destroy();
@@ -187,7 +181,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       }
       if (status === 401 || status === 403) {
         tap.destroy();
-        throw failed(
+        throw agentErrors.downloadFailed(
           `the server refused access to the image (HTTP ${status})`,
           undefined,
           "The image URL must be downloadable without credentials",
@@ -195,12 +189,12 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       }
       if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
         tap.destroy();
-        throw failed(`the server answered HTTP ${status}`);
+        throw agentErrors.downloadFailed(`the server answered HTTP ${status}`);
       }
       if (status >= 400 || (status !== 200 && status !== 206)) {
         tap.destroy();
         failures++;
-        if (failures > retries) throw failed(`the server answered HTTP ${status}`);
+        if (failures > retries) throw agentErrors.downloadFailed(`the server answered HTTP ${status}`);
         log(`the server answered HTTP ${status}; retry ${failures} of ${retries}`);
         await sleep(backoff * 2 ** (failures - 1), undefined, { signal }).catch(() => {});
         continue;
@@ -229,7 +223,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       contentType = res.headers["content-type"];
       if (total !== undefined && total > maxBytes) {
         tap.destroy();
-        throw tooLarge(total, maxBytes);
+        throw agentErrors.downloadTooLarge(total, maxBytes);
       }
       options.onProgress?.(have, total);
 
@@ -256,7 +250,7 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
         for (const chunk of chunks) {
           if (have + batchBytes + chunk.length > maxBytes) {
             tap.destroy();
-            throw tooLarge(have + batchBytes + chunk.length, maxBytes);
+            throw agentErrors.downloadTooLarge(have + batchBytes + chunk.length, maxBytes);
           }
           batch.push(chunk);
           batchBytes += chunk.length;
@@ -275,7 +269,9 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       if (lost === undefined && total !== undefined && have < total)
         lost = new Error("connection closed early");
       if (lost === undefined && total !== undefined && have > total) {
-        throw failed(`the server sent ${have} bytes, more than the ${total} it announced`);
+        throw agentErrors.downloadFailed(
+          `the server sent ${have} bytes, more than the ${total} it announced`,
+        );
       }
       if (lost === undefined) break;
       if (attempt.tripped) {
@@ -284,7 +280,8 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
       }
       failures = have > before ? 1 : failures + 1;
       const why = (lost as Error).message;
-      if (failures > retries) throw failed(`the connection dropped at byte ${have}: ${why}`, lost);
+      if (failures > retries)
+        throw agentErrors.downloadFailed(`the connection dropped at byte ${have}: ${why}`, lost);
       log(`the connection dropped at byte ${have} (${why}); resuming`);
       await sleep(backoff * 2 ** (failures - 1), undefined, { signal }).catch(() => {});
     }
@@ -292,18 +289,13 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
     guard?.stop();
     await fh?.close();
   }
-  if (!fh) throw failed("no answer");
+  if (!fh) throw agentErrors.downloadFailed("no answer");
   const digest = sha256.digest("hex");
   const check = options.checksum;
   if (check) {
     const actual = check.algorithm === "sha256" ? digest : extra!.digest("hex");
     if (actual !== check.hex) {
-      throw new AgentError({
-        code: "checksum_mismatch",
-        step: "download",
-        message: `The downloaded file's ${check.algorithm} is ${actual}, not the expected ${check.hex}`,
-        hint: "The file changed at the source or was damaged in transit; check the checksum and the URL",
-      });
+      throw agentErrors.checksumMismatch(check.algorithm, actual, check.hex);
     }
     log(`${check.algorithm} checksum verified`);
   }
@@ -312,25 +304,6 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
 
 function extraHash(checksum: DownloadOptions["checksum"]): Hash | undefined {
   return checksum && checksum.algorithm !== "sha256" ? createHash(checksum.algorithm) : undefined;
-}
-
-function failed(message: string, cause?: unknown, hint?: string): AgentError {
-  return new AgentError({
-    code: "download_failed",
-    step: "download",
-    message: `Download failed: ${message}`,
-    hint: hint ?? "Check that the image URL is reachable from the cloud and try again",
-    cause,
-  });
-}
-
-function tooLarge(bytes: number, max: number): AgentError {
-  return new AgentError({
-    code: "download_too_large",
-    step: "download",
-    message: `The image file is larger than the ${max} bytes allowed (${bytes} bytes or more)`,
-    hint: "Use a smaller or compressed image, or ask the operator for a higher limit",
-  });
 }
 
 function get(

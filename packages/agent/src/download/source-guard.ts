@@ -1,15 +1,8 @@
 /** @module download/source-guard — the source policy applied to the address each download connection goes to. */
 import { lookup as dnsLookup } from "node:dns/promises";
 import type { LookupFunction } from "node:net";
-import {
-  judgeTarget,
-  judgeUrl,
-  parseIp,
-  portOf,
-  type Refusal,
-  type SourcePolicy,
-} from "@icaas/source-policy";
-import { AgentError } from "../errors.ts";
+import { judgeTarget, judgeUrl, parseIp, portOf, type SourcePolicy } from "@icaas/source-policy";
+import { agentErrors } from "../errors.ts";
 
 /** One DNS answer, as `dns.lookup(…, {all: true})` gives it. */
 export interface ResolvedAddress {
@@ -22,23 +15,13 @@ export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 export const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
-/** What the download step throws when the policy refuses where the source (or a redirect) points. */
-export function sourceRefused(refusal: Refusal): AgentError {
-  return new AgentError({
-    code: "source_refused",
-    step: "download",
-    message: refusal.message,
-    hint: "Give a public image URL, or ask the operator to allow-list an on-premises mirror",
-  });
-}
-
 /**
  * Throws `source_refused` when the URL's host is an address literal the policy refuses. Node connects to
  * a literal without a lookup, so this is the check at connect time for those.
  */
 export function checkLiteralHost(policy: SourcePolicy, url: URL): void {
   const refusal = judgeUrl(policy, url);
-  if (refusal && parseIp(url.hostname)) throw sourceRefused(refusal);
+  if (refusal && parseIp(url.hostname)) throw agentErrors.sourceRefused(refusal.message);
 }
 
 /**
@@ -62,7 +45,7 @@ export function guardedLookup(policy: SourcePolicy, url: URL, resolve: Resolver)
                 message: `${hostname} resolved to ${answer.address}`,
               };
           if (refusal) {
-            callback(sourceRefused(refusal), "", 0);
+            callback(agentErrors.sourceRefused(refusal.message), "", 0);
             return;
           }
         }

@@ -2,17 +2,12 @@
 import { rm, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { StreamOutcome } from "../download/streamed-image.ts";
-import { abortError } from "../errors.ts";
+import { abortError, agentErrors } from "../errors.ts";
 import { chooseDisk, isOvf, ovfReferences } from "../unpack/choose-disk.ts";
 import { decompress } from "../unpack/decompress.ts";
 import { detectContainer } from "../unpack/detect.ts";
 import type { ArchiveEntry } from "../unpack/entries.ts";
-import {
-  DEFAULT_EXPANSION_LIMITS,
-  type ExpansionLimits,
-  expandTo,
-  expansionRefused,
-} from "../unpack/expand.ts";
+import { DEFAULT_EXPANSION_LIMITS, type ExpansionLimits, expandTo } from "../unpack/expand.ts";
 import { listTar, openTarMember } from "../unpack/tar.ts";
 import { openZip, zipError } from "../unpack/zip.ts";
 import { defineStep, perByte } from "./step.ts";
@@ -64,7 +59,7 @@ export async function unpack(options: UnpackOptions): Promise<UnpackResult> {
     const kind = await detectContainer(current);
     if (!kind) break;
     if (depth >= MAX_LAYERS)
-      throw expansionRefused(`The archive is nested more than ${MAX_LAYERS} levels deep`);
+      throw agentErrors.expansionRefused(`The archive is nested more than ${MAX_LAYERS} levels deep`);
     let out: string;
     if (kind === "zip" || kind === "tar") {
       const picked = kind === "zip" ? await fromZip(current) : await fromTar(current);
@@ -74,7 +69,7 @@ export async function unpack(options: UnpackOptions): Promise<UnpackResult> {
       out = join(options.workDir, `unpacked-${depth}-${safeBase(picked.entry.name)}`);
       if (picked.entry.size > limits.maxBytes) {
         picked.close();
-        throw expansionRefused(
+        throw agentErrors.expansionRefused(
           `The archive member ${picked.entry.name} is larger than the ${limits.maxBytes} bytes allowed`,
         );
       }

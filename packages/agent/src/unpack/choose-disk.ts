@@ -1,6 +1,6 @@
 /** @module unpack/choose-disk — which entry of an archive is the disk to build the image from. */
 import { posix } from "node:path";
-import { AgentError } from "../errors.ts";
+import { agentErrors } from "../errors.ts";
 import type { ArchiveEntry } from "./entries.ts";
 
 const DISK = /\.(vmdk|qcow2?|img|raw|vhdx?|vdi|qed)$/i;
@@ -31,12 +31,9 @@ export function chooseDisk(entries: ArchiveEntry[], ovfHrefs: string[] = []): Ar
     .slice(0, 10)
     .map((f) => f.name)
     .join(", ");
-  throw new AgentError({
-    code: "no_disk_in_archive",
-    step: "unpack",
-    message: `The archive holds no disk image${shown ? ` (it holds: ${shown}${files.length > 10 ? ", …" : ""})` : " (it is empty)"}`,
-    hint: "The archive must contain a disk file: .vmdk, .qcow2, .img, .raw, .vhd, .vhdx or .vdi",
-  });
+  throw agentErrors.noDiskInArchive(
+    shown ? `it holds: ${shown}${files.length > 10 ? ", …" : ""}` : "it is empty",
+  );
 }
 
 /** The file names an OVF descriptor references (`<File ovf:href="…">`), in document order. */

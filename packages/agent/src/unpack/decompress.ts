@@ -1,7 +1,7 @@
 /** @module unpack/decompress — gz/xz/bz2/zst through the system tools, streamed to a capped sparse file. */
 import { open, stat } from "node:fs/promises";
 import { spawnReading } from "../child.ts";
-import { AgentError, abortError } from "../errors.ts";
+import { abortError, agentErrors } from "../errors.ts";
 import { type ExpansionLimits, expandTo } from "./expand.ts";
 
 export type Compression = "gzip" | "xz" | "bzip2" | "zstd";
@@ -60,12 +60,7 @@ export async function decompress(
     if (end.error || end.code !== 0) {
       const detail =
         end.error?.message ?? (stderr.trim().split("\n").pop() || `exit ${end.code ?? end.signal}`);
-      throw new AgentError({
-        code: "unpack_failed",
-        step: "unpack",
-        message: `The ${kind} data is damaged or truncated: ${detail.replace(/^\S*: /, "")}`,
-        hint: "Download the file again or check it at the source",
-      });
+      throw agentErrors.archiveDamaged(`${kind} data`, detail.replace(/^\S*: /, ""), undefined);
     }
     return result;
   } finally {

@@ -1,6 +1,6 @@
 /** @module unpack/entries — archive entries as one shape, and the checks that keep them inside the work dir. */
 import { posix } from "node:path";
-import { AgentError } from "../errors.ts";
+import { agentErrors } from "../errors.ts";
 
 export interface ArchiveEntry {
   /** The name as stored, `/`-separated. */
@@ -16,14 +16,7 @@ export interface ArchiveEntry {
   linkTarget?: string;
 }
 
-function unsafe(message: string): AgentError {
-  return new AgentError({
-    code: "unsafe_archive",
-    step: "unpack",
-    message,
-    hint: "The archive tries to write outside its own folder; it was not unpacked. Use a clean archive",
-  });
-}
+const unsafe = (message: string) => agentErrors.archiveEscapes(message);
 
 /** Refuses absolute names, `..` components, drive letters, NUL and other control characters. */
 export function checkEntryName(name: string): void {

@@ -1,5 +1,5 @@
 /** @module unpack/expand — streams an archive member to disk under a size and ratio cap (bomb guard). */
-import { AgentError, abortError } from "../errors.ts";
+import { abortError, agentErrors } from "../errors.ts";
 import { SparseWriter } from "./sparse-writer.ts";
 
 export interface ExpansionLimits {
@@ -21,15 +21,6 @@ export const DEFAULT_EXPANSION_LIMITS: ExpansionLimits = {
   ratioFloorBytes: 256 * 2 ** 20,
 };
 
-export function expansionRefused(message: string): AgentError {
-  return new AgentError({
-    code: "unsafe_archive",
-    step: "unpack",
-    message,
-    hint: "The archive expands far beyond its own size (a decompression bomb?); it was not unpacked",
-  });
-}
-
 /**
  * Writes `source` to `path` sparsely and stops (destroying the source) as soon as a limit is
  * crossed. Resolves with the logical and allocated sizes.
@@ -49,7 +40,7 @@ export async function expandTo(
   const checkRatio = () => {
     const allocated = writer.allocated;
     if (allocated > limits.ratioFloorBytes && allocated > options.inputBytes * limits.maxRatio) {
-      throw expansionRefused(
+      throw agentErrors.expansionRefused(
         `The archive expands more than ${limits.maxRatio} times its size (${options.inputBytes} bytes became over ${allocated})`,
       );
     }
@@ -58,7 +49,7 @@ export async function expandTo(
     for await (const chunk of source) {
       if (signal?.aborted) throw abortError(signal, "unpack");
       if (writer.bytes + chunk.length > limits.maxBytes) {
-        throw expansionRefused(`The archive expands beyond the ${limits.maxBytes} bytes allowed`);
+        throw agentErrors.expansionRefused(`The archive expands beyond the ${limits.maxBytes} bytes allowed`);
       }
       await writer.write(chunk);
       checkRatio();

@@ -2,7 +2,7 @@
 import { createReadStream } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { AgentError } from "../errors.ts";
+import { agentErrors } from "../errors.ts";
 import { type ArchiveEntry, checkEntries, checkEntryName } from "./entries.ts";
 
 export interface TarEntry extends ArchiveEntry {
@@ -10,14 +10,7 @@ export interface TarEntry extends ArchiveEntry {
   dataOffset: number;
 }
 
-function damaged(detail: string): AgentError {
-  return new AgentError({
-    code: "unpack_failed",
-    step: "unpack",
-    message: `The tar archive is damaged or truncated: ${detail}`,
-    hint: "Download the archive again or check it at the source (tar -tvf)",
-  });
-}
+const damaged = (detail: string) => agentErrors.archiveDamaged("tar archive", detail, "tar -tvf");
 
 /**
  * Lists a tar archive by reading only its headers (the data is skipped with seeks), then checks

@@ -2,9 +2,9 @@
 import { type FileHandle, open, rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { inflate } from "node:zlib";
-import { AgentError, abortError } from "../errors.ts";
+import { abortError, agentErrors } from "../errors.ts";
 import { ByteReader } from "./byte-reader.ts";
-import { type ExpansionLimits, expansionRefused } from "./expand.ts";
+import type { ExpansionLimits } from "./expand.ts";
 
 const SECTOR = 512;
 const inflateAsync = promisify(inflate);
@@ -28,14 +28,6 @@ export interface StreamVmdkHeader {
   grainBytes: number;
   /** Where the first marker is, in bytes from the start. */
   overheadBytes: number;
-}
-
-function damaged(detail: string): AgentError {
-  return new AgentError({
-    code: "convert_failed",
-    message: `The VMDK image is damaged: ${detail}`,
-    hint: "Download the image again or check it at the source (qemu-img check)",
-  });
 }
 
 /**
@@ -133,7 +125,7 @@ export async function decodeStreamOptimized(
   const rest = await reader.read(header.overheadBytesToRead);
   const area = Buffer.concat([head, rest]);
   const { capacityBytes, grainBytes, overheadBytes } = parseStreamHeader(area, (offset, size) => {
-    if (offset + size > area.length) throw damaged("the stream ends inside its header");
+    if (offset + size > area.length) throw agentErrors.vmdkDamaged("the stream ends inside its header");
     return area.subarray(offset, offset + size);
   });
   if (capacityBytes > options.maxVirtualBytes) throw new NotStreamable("larger than the decoder takes");
@@ -150,39 +142,46 @@ export async function decodeStreamOptimized(
       const marker = await reader.read(12);
       // qemu-img ends its streams after the last grain, without an end-of-stream marker.
       if (marker.length === 0) break;
-      if (marker.length < 12) throw damaged(`the stream ends inside a marker at byte ${at}`);
+      if (marker.length < 12) throw agentErrors.vmdkDamaged(`the stream ends inside a marker at byte ${at}`);
       const value = Number(marker.readBigUInt64LE(0));
       const size = marker.readUInt32LE(8);
       if (size > 0) {
         if (value % (grainBytes / SECTOR) !== 0 || value * SECTOR >= capacityBytes) {
-          throw damaged(`a grain at sector ${value} lies outside the ${capacityBytes}-byte disk`);
+          throw agentErrors.vmdkDamaged(
+            `a grain at sector ${value} lies outside the ${capacityBytes}-byte disk`,
+          );
         }
         const index = value / (grainBytes / SECTOR);
-        if (seen[index >> 3]! & (1 << (index & 7))) throw damaged(`the grain at sector ${value} comes twice`);
+        if (seen[index >> 3]! & (1 << (index & 7)))
+          throw agentErrors.vmdkDamaged(`the grain at sector ${value} comes twice`);
         seen[index >> 3]! |= 1 << (index & 7);
         // A deflated grain is at most a little bigger than the grain itself.
-        if (size > grainBytes + 4096) throw damaged(`a grain marker at byte ${at} claims ${size} bytes`);
+        if (size > grainBytes + 4096)
+          throw agentErrors.vmdkDamaged(`a grain marker at byte ${at} claims ${size} bytes`);
         const data = await reader.read(size);
-        if (data.length < size) throw damaged(`the stream ends inside the grain at sector ${value}`);
+        if (data.length < size)
+          throw agentErrors.vmdkDamaged(`the stream ends inside the grain at sector ${value}`);
         await reader.skip(padding(12 + size));
         await writer.add(value * SECTOR, data);
         grains++;
         continue;
       }
       const rest = await reader.read(SECTOR - 12);
-      if (rest.length < SECTOR - 12) throw damaged(`the stream ends inside a marker at byte ${at}`);
+      if (rest.length < SECTOR - 12)
+        throw agentErrors.vmdkDamaged(`the stream ends inside a marker at byte ${at}`);
       const type = rest.readUInt32LE(0);
       if (type === MARKER.eos) {
-        if (value !== 0) throw damaged(`an end-of-stream marker at byte ${at} has ${value} sectors`);
+        if (value !== 0)
+          throw agentErrors.vmdkDamaged(`an end-of-stream marker at byte ${at} has ${value} sectors`);
         break;
       }
       if (type !== MARKER.gt && type !== MARKER.gd && type !== MARKER.footer) {
-        throw damaged(`an unknown marker type ${type} at byte ${at}`);
+        throw agentErrors.vmdkDamaged(`an unknown marker type ${type} at byte ${at}`);
       }
       if (value * SECTOR > MAX_METADATA_BYTES)
-        throw damaged(`a metadata marker at byte ${at} claims ${value} sectors`);
+        throw agentErrors.vmdkDamaged(`a metadata marker at byte ${at} claims ${value} sectors`);
       if ((await reader.skip(value * SECTOR)) < value * SECTOR) {
-        throw damaged(`the stream ends inside metadata at byte ${at}`);
+        throw agentErrors.vmdkDamaged(`the stream ends inside metadata at byte ${at}`);
       }
     }
     await writer.finish();
@@ -256,12 +255,18 @@ class GrainWriter {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ERR_BUFFER_TOO_LARGE") {
-        throw damaged(`the grain at byte ${offset} inflates past its ${this.#grainBytes} bytes`);
+        throw agentErrors.vmdkDamaged(
+          `the grain at byte ${offset} inflates past its ${this.#grainBytes} bytes`,
+        );
       }
-      throw damaged(`the grain at byte ${offset} does not inflate (${(error as Error).message})`);
+      throw agentErrors.vmdkDamaged(
+        `the grain at byte ${offset} does not inflate (${(error as Error).message})`,
+      );
     }
     if (grain.length < expected) {
-      throw damaged(`the grain at byte ${offset} inflates to ${grain.length} bytes, not ${expected}`);
+      throw agentErrors.vmdkDamaged(
+        `the grain at byte ${offset} inflates to ${grain.length} bytes, not ${expected}`,
+      );
     }
     const body = grain.subarray(0, expected);
     this.#decoded += expected;
@@ -269,7 +274,7 @@ class GrainWriter {
       const { limits, inputBytes } = this.#options;
       this.allocated += expected;
       if (this.allocated > limits.ratioFloorBytes && this.allocated > inputBytes() * limits.maxRatio) {
-        throw expansionRefused(
+        throw agentErrors.expansionRefused(
           `The image expands more than ${limits.maxRatio} times its download (${inputBytes()} bytes became over ${this.allocated})`,
         );
       }

@@ -5,7 +5,7 @@ import { pipeline, Readable, Transform } from "node:stream";
 import * as zlib from "node:zlib";
 import { createInflateRaw } from "node:zlib";
 import yauzl from "yauzl";
-import { AgentError } from "../errors.ts";
+import { AgentError, agentErrors } from "../errors.ts";
 import { type ArchiveEntry, checkEntries, checkEntryName } from "./entries.ts";
 
 export interface OpenZip {
@@ -17,37 +17,18 @@ export interface OpenZip {
   close(): void;
 }
 
-function damaged(detail: string, cause?: unknown): AgentError {
-  return new AgentError({
-    code: "unpack_failed",
-    step: "unpack",
-    message: `The zip archive is damaged or truncated: ${detail}`,
-    hint: "Download the archive again or check it at the source (unzip -t)",
-    cause,
-  });
-}
+const damaged = (detail: string, cause?: unknown) =>
+  agentErrors.archiveDamaged("zip archive", detail, "unzip -t", cause);
 
 /** Turns yauzl's complaints into the agent's error codes. */
 export function zipError(error: unknown): AgentError {
   if (error instanceof AgentError) return error;
   const message = error instanceof Error ? error.message : String(error);
   if (/^(absolute path|invalid relative path|invalid characters in fileName)/.test(message)) {
-    return new AgentError({
-      code: "unsafe_archive",
-      step: "unpack",
-      message: `The archive has an entry that leads out of it (${message})`,
-      hint: "The archive tries to write outside its own folder; it was not unpacked. Use a clean archive",
-      cause: error,
-    });
+    return agentErrors.archiveEscapes(`The archive has an entry that leads out of it (${message})`, error);
   }
   if (/unsupported compression method|encrypted/i.test(message)) {
-    return new AgentError({
-      code: "unpack_failed",
-      step: "unpack",
-      message: `The zip archive uses a feature the agent cannot read: ${message}`,
-      hint: "Re-create the zip with plain deflate compression and no encryption",
-      cause: error,
-    });
+    return agentErrors.zipFeatureUnsupported(message, error);
   }
   return damaged(message, error);
 }
