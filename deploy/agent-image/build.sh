@@ -54,6 +54,19 @@ install -D -m 0644 "$repo/deploy/icaas-agent.service" "$root/etc/systemd/system/
 debian_disk_chroot "$root" systemctl enable icaas-agent.service 2>/dev/null
 [ -L "$root/etc/systemd/system/multi-user.target.wants/icaas-agent.service" ] ||
   debian_disk_die "icaas-agent.service is not enabled"
+# Guests' LVM volume groups are read through a private LVM environment and never activated here:
+# without this, udev's 69-lvm.rules would auto-activate a guest's VG as soon as a loop device over its
+# PV appears, and its volumes would be in use while imageprep moves their bytes.
+cat >"$root/etc/lvm/lvmlocal.conf" <<'LVM'
+global {
+	event_activation = 0
+}
+activation {
+	auto_activation_volume_list = []
+}
+LVM
+[ "$(debian_disk_chroot "$root" lvmconfig --type full global/event_activation)" = "event_activation=0" ] ||
+  debian_disk_die "lvm.conf: event activation is still on"
 node_version=$(debian_disk_chroot "$root" node --version)
 debian_disk_chroot "$root" node /usr/lib/icaas-agent/icaas-agent.mjs --help >/dev/null ||
   debian_disk_die "the image's node ($node_version) does not run the agent bundle"
