@@ -4,6 +4,8 @@
  * volume goes, and the metadata text (a `vgcfgbackup` file) rewritten to say so.
  */
 
+import { ImagePrepError } from "./errors.ts";
+
 /** One logical volume as `lvs -a --segments` reports it. */
 export interface PvVolume {
   name: string;
@@ -113,38 +115,70 @@ function closingBrace(text: string, open: number): number {
     if (text[i] === "{") depth++;
     else if (text[i] === "}" && --depth === 0) return i;
   }
-  throw new Error("unbalanced braces in the LVM metadata");
+  throw metadataError("unbalanced braces");
 }
 
-/** `[start, end)` of the block `name {…}` found after `from` and before `to`. */
+function metadataError(why: string): ImagePrepError {
+  return new ImagePrepError("tool_failed", `vgcfgbackup wrote metadata this cannot rewrite: ${why}`, {
+    tool: "vgcfgbackup",
+  });
+}
+
+/**
+ * `[open, end)` of the section `name {…}` among the entries in `[from, to)` (the top level, or a
+ * section's inside), `open` being its `{`. Values (`key = …`, lists over several lines) are stepped over.
+ */
 function block(text: string, name: string, from: number, to: number): [number, number] {
-  const re = new RegExp(`(^|\\n)\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*\\{`, "g");
-  re.lastIndex = from;
-  const m = re.exec(text);
-  if (!m || m.index >= to) throw new Error(`no "${name}" section in the LVM metadata`);
-  const open = m.index + m[0].length - 1;
-  return [open, closingBrace(text, open) + 1];
+  let i = from;
+  while (i < to) {
+    const m = /^\s*([A-Za-z0-9_.+-]+)\s*(\{|=)/.exec(text.slice(i, Math.min(to, i + 512)));
+    if (!m) {
+      i = nextLine(text, i);
+      continue;
+    }
+    const open = i + (m[0].length - 1);
+    if (m[2] === "=") {
+      // A value; lists may span lines, but hold no braces.
+      const end = text[text.slice(open + 1).search(/\S/) + open + 1] === "[" ? text.indexOf("]", open) : open;
+      if (end < 0) throw metadataError("an unclosed list");
+      i = nextLine(text, end);
+      continue;
+    }
+    const close = closingBrace(text, open);
+    if (m[1] === name) return [open, close + 1];
+    i = close + 1;
+  }
+  throw metadataError(`no section "${name}"`);
+}
+
+/** Where the line after the one holding `at` starts (the end of `text` after its last line). */
+function nextLine(text: string, at: number): number {
+  const nl = text.indexOf("\n", at);
+  return nl < 0 ? text.length : nl + 1;
+}
+
+/** Replaces the one match of `re` in `text` (which must have exactly one). */
+function replaceOnce(text: string, re: RegExp, value: string, what: string): string {
+  const all = text.match(new RegExp(re.source, "g")) ?? [];
+  if (all.length !== 1) throw metadataError(`${all.length} "${what}" entries where one was expected`);
+  return text.replace(re, `$1${value}`);
 }
 
 /**
  * Rewrites a `vgcfgbackup` text so each planned volume's one segment has its new length and place
  * on the PV (`extent_count`, the `stripes` entry); `vgcfgrestore` then writes it. Only metadata.
  */
-export function rewriteBackup(text: string, plan: LvmPlan): string {
-  const [lvsStart, lvsEnd] = block(text, "logical_volumes", 0, text.length);
+export function rewriteBackup(text: string, plan: LvmPlan, vg: string): string {
+  const [vgStart, vgEnd] = block(text, vg, 0, text.length);
+  const [lvsStart, lvsEnd] = block(text, "logical_volumes", vgStart + 1, vgEnd - 1);
   let out = text.slice(lvsStart, lvsEnd);
   for (const v of plan.volumes) {
-    const [s, e] = block(out, v.name, 1, out.length);
-    const lv = out.slice(s, e);
-    const changed = lv
-      .replace(/(\bextent_count\s*=\s*)\d+/, `$1${v.newExtents}`)
-      .replace(/(\bstripes\s*=\s*\[\s*"[^"]+",\s*)\d+/, `$1${v.toPe}`);
-    if (
-      !/segment_count\s*=\s*1\b/.test(lv) ||
-      (changed === lv && (v.newExtents !== v.extents || v.toPe !== v.fromPe))
-    )
-      throw new Error(`LVM volume ${v.name}: its metadata is not one segment`);
-    out = out.slice(0, s) + changed + out.slice(e);
+    const [s, e] = block(out, v.name, 1, out.length - 1);
+    let lv = out.slice(s, e);
+    if (!/\bsegment_count\s*=\s*1\b/.test(lv)) throw metadataError(`volume ${v.name} is not one segment`);
+    lv = replaceOnce(lv, /(\bextent_count\s*=\s*)\d+/, String(v.newExtents), "extent_count");
+    lv = replaceOnce(lv, /(\bstripes\s*=\s*\[\s*"[^"]+",\s*)\d+/, String(v.toPe), "stripes");
+    out = out.slice(0, s) + lv + out.slice(e);
   }
   return text.slice(0, lvsStart) + out + text.slice(lvsEnd);
 }

@@ -9,6 +9,7 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ImagePrepError } from "./errors.ts";
 import { isExt, probeFilesystem } from "./fs-probe.ts";
 import { withExtFs } from "./guest-fs/debugfs/debugfs-fs.ts";
 import { CleanupStack } from "./guest-fs/mount/cleanup.ts";
@@ -238,7 +239,7 @@ export async function shrinkLvmPv(
     signal?.throwIfAborted();
     const backup = join(conf, "vg.txt");
     await runTool("vgcfgbackup", ["-f", backup, layout.vg], { env });
-    await writeFile(backup, rewriteBackup(await readFile(backup, "utf8"), plan));
+    await writeFile(backup, rewriteBackup(await readFile(backup, "utf8"), plan, layout.vg));
     // Metadata only; it warns that without device-mapper it cannot check for active volumes.
     await runTool("vgcfgrestore", ["-f", backup, layout.vg], { env });
     const bytes = layout.peStart + plan.usedExtents * layout.extentSize;
@@ -246,7 +247,11 @@ export async function shrinkLvmPv(
     await runTool("vgck", [layout.vg], { env });
     const after = await readLayout(device, env);
     if (after?.peCount !== plan.usedExtents)
-      throw new Error(`pvresize left ${after?.peCount} extents on the PV, not ${plan.usedExtents}`);
+      throw new ImagePrepError(
+        "tool_failed",
+        `pvresize left ${after?.peCount} extents on the PV, not ${plan.usedExtents}`,
+        { tool: "pvresize" },
+      );
     log(
       `shrink: LVM physical volume on partition ${p.number}: ${layout.peCount} → ${plan.usedExtents} extents of ${layout.extentSize} bytes`,
     );
