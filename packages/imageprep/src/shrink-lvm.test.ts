@@ -1,9 +1,11 @@
 /** @module shrink-lvm.test — shrink inside LVM on real volume groups (no device-mapper): filesystem, volume, moved volumes, PV, partition, file; refused layouts untouched. */
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, open, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { isImagePrepError } from "./errors.ts";
+import { verifyFreeBlocksZero } from "./free-blocks.ts";
 import { probeFilesystem } from "./fs-probe.ts";
 import { GuestMount } from "./guest-fs/mount/guest-mount.ts";
 import { privateLvmConf, readVolumeGroup, type VolumeGroup } from "./guest-fs/mount/lvm.ts";
@@ -188,6 +190,28 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
     await tableClean(disk.path);
     const again = await inspectImage(disk.path);
     assert.equal(again.os?.distro, "rocky");
+    assert.deepEqual(await leftovers(disk.path), []);
+  });
+
+  it("the scrub check reads the free blocks of ext volumes too, and names the volume", async () => {
+    const disk = await buildLvmTestDisk(join(dir, "dirty.raw"));
+    const root = disk.volumes.root as { offset: number; bytes: number };
+    assert.deepEqual(
+      (await verifyFreeBlocksZero(disk.path)).map((r) => [r.partition, r.volume]),
+      [
+        [1, undefined],
+        [2, "testvg/root"],
+      ],
+    );
+    const leak = "LEFT-IN-A-FREE-BLOCK-OF-THE-LV";
+    const fh = await open(disk.path, "r+");
+    await fh.write(Buffer.from(leak), 0, leak.length, root.offset + root.bytes - 64 * 1024);
+    await fh.close();
+    await assert.rejects(verifyFreeBlocksZero(disk.path), (e) => {
+      assert.ok(isImagePrepError(e, "scrub_failed"), String(e));
+      assert.match(e.message, /^1 free block\(s\) of LVM volume testvg\/root still hold data/);
+      return true;
+    });
     assert.deepEqual(await leftovers(disk.path), []);
   });
 
