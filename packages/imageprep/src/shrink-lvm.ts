@@ -6,9 +6,9 @@
  * LVM_SYSTEM_DIR that sees only a loop device over this partition, so the host's volume groups are
  * never read, written or collided with; nothing is activated.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { ImagePrepError } from "./errors.ts";
 import { isExt, probeFilesystem } from "./fs-probe.ts";
 import { withExtFs } from "./guest-fs/debugfs/debugfs-fs.ts";
@@ -85,6 +85,21 @@ async function readLayout(device: string, env: Env): Promise<PvLayout | undefine
     mdaCount: Number(pv.pv_mda_count),
     volumes: [...volumes.values()],
   };
+}
+
+/**
+ * Fails when something (device-mapper: the host's LVM auto-activating the guest's VG on the new loop
+ * device, as udev's 69-lvm.rules does where lvm2 runs with event activation) holds `device`: its
+ * volumes must not be active while their bytes move.
+ */
+async function assertNotHeld(device: string): Promise<void> {
+  const holders = await readdir(`/sys/block/${basename(device)}/holders`).catch(() => []);
+  if (holders.length > 0)
+    throw new ImagePrepError(
+      "tool_failed",
+      `${device} is held by ${holders.join(", ")}: the host activated the guest's volume group (disable LVM auto-activation on this host: lvm.conf activation/auto_activation_volume_list = [])`,
+      { tool: "lvm" },
+    );
 }
 
 /** Recreates a swap area over `[offset, offset+bytes)`: all zeros (holes) but mkswap's header, same UUID and label. */
@@ -206,6 +221,7 @@ export async function shrinkLvmPv(
         swapIds.set(v.name, ids);
       }
     }
+    await assertNotHeld(device);
     const root = await findExtRoot(image, p.offset, layout);
     if (root) {
       const name = `LVM volume ${layout.vg}/${root.name}`;
@@ -234,6 +250,7 @@ export async function shrinkLvmPv(
     if (plan.usedExtents === layout.peCount) {
       return { bytes: p.bytes, skipped: skipped ?? `volume group ${layout.vg} has no free extents to cut` };
     }
+    await assertNotHeld(device);
     await moveVolumes(image, p.offset, layout, plan, swapIds, options);
 
     signal?.throwIfAborted();
