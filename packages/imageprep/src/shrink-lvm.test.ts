@@ -20,9 +20,12 @@ const MiB = 1 << 20;
 const EXTENT = 4 * MiB;
 
 /** The VG on partition 2 as the private LVM environment reads it, and what vgck and pvck say of it. */
-async function readBack(image: string): Promise<{ vg: VolumeGroup; pvBytes: number; checks: string[] }> {
+async function readBack(
+  image: string,
+  partition = 2,
+): Promise<{ vg: VolumeGroup; pvBytes: number; checks: string[] }> {
   const table = await readPartitionTable(image);
-  const pv = table?.partitions.find((p) => p.number === 2);
+  const pv = table?.partitions.find((p) => p.number === partition);
   assert.ok(pv);
   const m = new GuestMount(image, { readOnly: true });
   const dir = await mkdtemp(join(tmpdir(), "icaas-lvm-check-"));
@@ -150,6 +153,27 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
       [],
       "the private LVM directory is gone",
     );
+  });
+
+  it("shrinks a PV in a logical partition (Debian's MBR layout) and ends the extended partition with it", async () => {
+    const disk = await buildLvmTestDisk(join(dir, "logical.raw"), { logical: true });
+    const r = await shrinkImage(disk.path);
+    assert.deepEqual([r.partition, r.skipped], [5, undefined]);
+    const { vg, pvBytes, checks } = await readBack(disk.path, 5);
+    assert.deepEqual(checks, []);
+    const root = extentsOf(vg, "root");
+    assert.deepEqual(extentsOf(vg, "swap_1"), { at: root.count, count: 4 });
+    assert.equal(pvBytes, (root.count + 4) * EXTENT);
+    const table = await readPartitionTable(disk.path);
+    const p5 = table?.partitions.find((p) => p.number === 5);
+    const ext = table?.partitions.find((p) => p.kind === "extended");
+    assert.ok(p5 && ext);
+    assert.equal(p5.bytes, MiB + pvBytes);
+    assert.equal(ext.start + ext.size, p5.start + p5.size, "the extended partition ends with the PV");
+    assert.equal(r.newSize, p5.offset + p5.bytes + MiB);
+    await tableClean(disk.path);
+    await fsckClean(disk.path, p5.offset + MiB);
+    assert.deepEqual(await leftovers(disk.path), []);
   });
 
   it("leaves a volume group it cannot rewrite untouched and says why (a root of two segments)", async () => {

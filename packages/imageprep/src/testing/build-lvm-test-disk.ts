@@ -10,7 +10,7 @@ import { copyFixtureTree } from "./build-test-disk.ts";
 
 export interface LvmTestDisk extends BuiltDisk {
   vg: string;
-  /** The PV's partition (2); /boot is partition 1. */
+  /** The PV's partition (2, or 5 when logical); /boot is partition 1. */
   pvPartition: number;
   /** Where each volume lies in the image, by name. */
   volumes: Record<string, { offset: number; bytes: number }>;
@@ -30,6 +30,8 @@ export interface LvmTestDiskOptions {
   marker?: string;
   /** Free MiB left at the end of the PV (a multiple of 4). */
   freeMiB?: number;
+  /** The PV in a logical partition (5, in extended 2), as Debian's installer puts it on MBR. */
+  logical?: boolean;
   /** The root volume gets a second segment of this many MiB after the others (only its first is formatted). */
   rootExtendedMiB?: number;
 }
@@ -101,13 +103,15 @@ export async function buildLvmTestDisk(path: string, options: LvmTestDiskOptions
 
     const disk = await buildDisk(path, {
       label: "dos",
-      sizeMiB: 1 + 32 + pvMiB + 1,
+      // The first MiB, /boot, the PV, 1 MiB spare (and the logical partition's EBR MiB).
+      sizeMiB: 1 + 32 + pvMiB + 1 + (options.logical ? 1 : 0),
       partitions: [
         { sizeMiB: 32, fs: "ext4", tree: boot, uuid: bootUuid, bootable: true },
-        { sizeMiB: pvMiB, fs: "none", type: "8e" },
+        { sizeMiB: pvMiB, fs: "none", type: "8e", logical: options.logical ?? false },
       ],
     });
-    const pv = disk.partitions[1] as BuiltDisk["partitions"][0];
+    const pvPartition = options.logical ? 5 : 2;
+    const pv = disk.partitions.find((x) => x.number === pvPartition) as BuiltDisk["partitions"][0];
     const ranges = await buildLvm(path, pv.offset, pv.bytes, vg, specs);
     const volumes = Object.fromEntries(ranges.map((r) => [r.name, { offset: r.offset, bytes: r.bytes }]));
     const root = volumes.root as { offset: number; bytes: number };
@@ -126,7 +130,7 @@ export async function buildLvmTestDisk(path: string, options: LvmTestDiskOptions
     await dst.write(header, 0, 4096, swap.offset);
     await dst.close();
 
-    const result: LvmTestDisk = { ...disk, vg, pvPartition: 2, volumes, rootUuid, bootUuid, swapUuid };
+    const result: LvmTestDisk = { ...disk, vg, pvPartition, volumes, rootUuid, bootUuid, swapUuid };
     if (options.data) {
       const data = join(work, "data");
       await mkdir(data);
