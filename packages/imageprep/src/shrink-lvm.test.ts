@@ -68,10 +68,14 @@ async function fsckClean(image: string, offset: number): Promise<void> {
   assert.equal(r.code, 0, `e2fsck -fn found problems:\n${r.stdout}${r.stderr}`);
 }
 
-async function tableClean(image: string): Promise<void> {
+async function tableClean(image: string, label: "dos" | "gpt" = "dos"): Promise<void> {
   const v = await runTool("sfdisk", ["-V", image], { okCodes: [0, 1] });
   assert.equal(v.code, 0, `sfdisk -V: ${v.stdout}${v.stderr}`);
   assert.match(v.stdout, /No errors detected/);
+  if (label === "gpt") {
+    const g = await runTool("sgdisk", ["-v", image], { okCodes: [0, 1, 2, 3, 4] });
+    assert.match(g.stdout, /No problems found/, g.stdout);
+  }
 }
 
 describe("shrink inside LVM (filesystem, volume, PV, partition) without device-mapper", () => {
@@ -174,6 +178,25 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
     await tableClean(disk.path);
     await fsckClean(disk.path, p5.offset + MiB);
     assert.deepEqual(await leftovers(disk.path), []);
+  });
+
+  it("shrinks a PV on GPT and moves the backup header to the new end", async () => {
+    const disk = await buildLvmTestDisk(join(dir, "gpt.raw"), { gpt: true, data: true });
+    const r = await shrinkImage(disk.path);
+    assert.deepEqual([r.partition, r.skipped], [2, undefined]);
+    const { vg, pvBytes, checks } = await readBack(disk.path);
+    assert.deepEqual(checks, []);
+    const root = extentsOf(vg, "root");
+    assert.equal(pvBytes, (root.count + 4 + 2) * EXTENT);
+    const p2 = (await readPartitionTable(disk.path))?.partitions.find((p) => p.number === 2);
+    assert.equal(p2?.bytes, MiB + pvBytes);
+    assert.equal(r.newSize, (p2?.offset as number) + (p2?.bytes as number) + MiB);
+    await tableClean(disk.path, "gpt");
+    const data = extentsOf(vg, "data");
+    assert.equal(
+      await guestCat(disk.path, (p2?.offset as number) + MiB + data.at * EXTENT, "/hello.txt"),
+      disk.dataText,
+    );
   });
 
   it("leaves a volume group it cannot rewrite untouched and says why (a root of two segments)", async () => {

@@ -30,6 +30,8 @@ export interface LvmTestDiskOptions {
   marker?: string;
   /** Free MiB left at the end of the PV (a multiple of 4). */
   freeMiB?: number;
+  /** GPT instead of MBR (the PV's type is then Linux LVM's GUID). */
+  gpt?: boolean;
   /** The PV in a logical partition (5, in extended 2), as Debian's installer puts it on MBR. */
   logical?: boolean;
   /** The root volume gets a second segment of this many MiB after the others (only its first is formatted). */
@@ -102,12 +104,17 @@ export async function buildLvmTestDisk(path: string, options: LvmTestDiskOptions
     if (options.marker) await appendFile(join(tree, "root/.bash_history"), `${options.marker}\n`);
 
     const disk = await buildDisk(path, {
-      label: "dos",
       // The first MiB, /boot, the PV, 1 MiB spare (and the logical partition's EBR MiB).
       sizeMiB: 1 + 32 + pvMiB + 1 + (options.logical ? 1 : 0),
+      label: options.gpt ? "gpt" : "dos",
       partitions: [
         { sizeMiB: 32, fs: "ext4", tree: boot, uuid: bootUuid, bootable: true },
-        { sizeMiB: pvMiB, fs: "none", type: "8e", logical: options.logical ?? false },
+        {
+          sizeMiB: pvMiB,
+          fs: "none",
+          type: options.gpt ? "E6D6D379-F507-44C2-A23C-238F2A3DF928" : "8e",
+          logical: options.logical ?? false,
+        },
       ],
     });
     const pvPartition = options.logical ? 5 : 2;
