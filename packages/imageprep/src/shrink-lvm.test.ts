@@ -14,7 +14,14 @@ import { readPartitionTable } from "./partitions.ts";
 import { prepareImage } from "./prepare.ts";
 import { runTool } from "./run-tool.ts";
 import { shrinkImage } from "./shrink.ts";
-import { buildFamilyDisk, buildLvmTestDisk, fileContains, guestCat, leftovers } from "./testing/index.ts";
+import {
+  buildDisk,
+  buildFamilyDisk,
+  buildLvmTestDisk,
+  fileContains,
+  guestCat,
+  leftovers,
+} from "./testing/index.ts";
 
 const MiB = 1 << 20;
 const EXTENT = 4 * MiB;
@@ -216,6 +223,43 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
     assert.equal(afterShrink.pvBytes, before.pvBytes);
     await fsckClean(disk.path, disk.volumes.root?.offset as number);
     assert.deepEqual(await leftovers(disk.path), []);
+  });
+
+  it("leaves a volume group spanning two PVs untouched and says why", async () => {
+    const path = join(dir, "two-pvs.raw");
+    const disk = await buildDisk(path, {
+      label: "dos",
+      sizeMiB: 64,
+      partitions: [
+        { sizeMiB: 24, fs: "none", type: "8e" },
+        { sizeMiB: 24, fs: "none", type: "8e" },
+      ],
+    });
+    const m = new GuestMount(path, {});
+    const conf = await mkdtemp(join(tmpdir(), "icaas-lvm-check-"));
+    try {
+      const devs = [];
+      for (const p of disk.partitions) devs.push(await m.device({ ...p, filesystem: { type: "lvm2" } }));
+      const [a, b] = devs as [string, string];
+      await writeFile(
+        join(conf, "lvm.conf"),
+        privateLvmConf(a).replace(`"a|^${a}$|", `, `"a|^${a}$|", "a|^${b}$|", `),
+      );
+      const env = { LVM_SYSTEM_DIR: conf, LVM_SUPPRESS_FD_WARNINGS: "1" };
+      await runTool("pvcreate", ["-q", a, b], { env });
+      await runTool("vgcreate", ["-q", "-s", "4m", "twovg", a, b], { env });
+    } finally {
+      await m.close();
+      await rm(conf, { recursive: true, force: true });
+    }
+    const r = await shrinkImage(path);
+    assert.equal(
+      r.skipped,
+      "LVM on partition 2 is not shrunk: volume group twovg spans 2 physical volumes (only one is handled)",
+    );
+    assert.equal(r.partition, undefined);
+    assert.equal((await readPartitionTable(path))?.partitions[1]?.bytes, 24 * MiB);
+    assert.deepEqual(await leftovers(path), []);
   });
 
   it("cuts only the free extents after an XFS root volume (XFS cannot shrink) and says so", async () => {

@@ -41,11 +41,20 @@ async function lvmJson(cmd: string, args: string[], env: Env): Promise<Array<Rec
 
 /** Reads the VG on `device` (every volume, hidden ones too) through the private environment. */
 async function readLayout(device: string, env: Env): Promise<PvLayout | undefined> {
-  const [pv] = await lvmJson(
-    "pvs",
-    ["--readonly", "--devices", device, "-o", "vg_name,pe_start,pv_pe_count,pv_mda_count,vg_extent_size"],
-    env,
-  );
+  // A VG spanning several PVs lists the others too, as "[unknown]" (the filter hides them).
+  const pv = (
+    await lvmJson(
+      "pvs",
+      [
+        "--readonly",
+        "--devices",
+        device,
+        "-o",
+        "pv_name,vg_name,pe_start,pv_pe_count,pv_mda_count,vg_extent_size",
+      ],
+      env,
+    )
+  ).find((row) => row.pv_name === device);
   if (!pv?.vg_name) return undefined;
   const [vg] = await lvmJson("vgs", ["--readonly", "--devices", device, "-o", "pv_count", pv.vg_name], env);
   const segs = await lvmJson(
