@@ -15,9 +15,13 @@ export interface SshKey {
   publicLine: string;
 }
 
-/** A fresh ed25519 key pair in a temporary directory. */
+/**
+ * A fresh ed25519 key pair in a new directory (inside `dir` when given). Never an existing path:
+ * ssh-keygen would ask whether to overwrite it and wait on stdin for ever (two boot tests sharing
+ * one pipeline hung so).
+ */
 export async function makeSshKey(dir?: string): Promise<SshKey> {
-  const where = dir ?? (await mkdtemp(join(tmpdir(), "icaas-vm-key-")));
+  const where = await mkdtemp(join(dir ?? tmpdir(), "icaas-vm-key-"));
   const file = join(where, "id_ed25519");
   await exec("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "icaas-vm-test", "-f", file]);
   return { file, publicLine: (await readFile(`${file}.pub`, "utf8")).trim() };

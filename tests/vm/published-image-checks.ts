@@ -67,6 +67,7 @@ export interface PublishedImage {
 /**
  * Registers, in order, the `it`s that check the published image of `image.build()`. Call it inside a
  * `describe`, after the `it` that builds; they run one after the other (each needs the one before).
+ * Each has a timeout above its own waits, so that a hang anywhere else fails it instead of the run.
  */
 export function publishedImageChecks(image: PublishedImage): void {
   const flavorRef = (image.flavor ?? QEMU_FLAVOR).id;
@@ -88,7 +89,9 @@ export function publishedImageChecks(image: PublishedImage): void {
   const compute = () =>
     new CycladesClient({ computeUrl: `${pipeline().cloud.url}/compute/v2.0`, token: DEMO_TOKEN, retries: 0 });
 
-  it("leaves no byte of the source's secrets anywhere in the published diskdump", async () => {
+  it("leaves no byte of the source's secrets anywhere in the published diskdump", {
+    timeout: 600_000,
+  }, async () => {
     completed();
     const t1 = Date.now();
     const object = await pipeline().pithos().getObject(build.image.container, build.image.object);
@@ -97,7 +100,9 @@ export function publishedImageChecks(image: PublishedImage): void {
     assert.deepEqual(left, [], "secrets of the source found in the published image");
   });
 
-  it("deploys it on the qemu driver with a key in the personality; it boots and ssh logs in", async () => {
+  it("deploys it on the qemu driver with a key in the personality; it boots and ssh logs in", {
+    timeout: 600_000,
+  }, async () => {
     completed();
     const pipe = pipeline();
     const key = await makeSshKey(pipe.dir);
@@ -140,7 +145,9 @@ export function publishedImageChecks(image: PublishedImage): void {
       );
   });
 
-  it("ran first boot once, after the network was up: new host keys and machine-id, a lease, no failed unit", async () => {
+  it("ran first boot once, after the network was up: new host keys and machine-id, a lease, no failed unit", {
+    timeout: 480_000,
+  }, async () => {
     assert.ok(g, "needs the booted guest");
     const t4 = Date.now();
     await until("first boot to finish", () => firstBootDone(g as Guest), 360_000, 3000).catch(
@@ -160,12 +167,14 @@ export function publishedImageChecks(image: PublishedImage): void {
 
   const extra = image.guestChecks;
   if (extra)
-    it(extra.what, async () => {
+    it(extra.what, { timeout: 300_000 }, async () => {
       assert.ok(g && first, "needs the first boot");
       await extra.run(g, await adminServer(pipeline().cloud.url, serverId));
     });
 
-  it("after a reboot: first boot does not run again, sshd is up, still no failed unit", async () => {
+  it("after a reboot: first boot does not run again, sshd is up, still no failed unit", {
+    timeout: 420_000,
+  }, async () => {
     assert.ok(g && first, "needs the first boot");
     await g.run("systemctl reboot", 15_000);
     const t5 = Date.now();
@@ -186,7 +195,7 @@ export function publishedImageChecks(image: PublishedImage): void {
     assert.equal(second.machineId, first.machineId, "the machine-id stays");
   });
 
-  it("DELETE powers the VM off and removes its disk", async () => {
+  it("DELETE powers the VM off and removes its disk", { timeout: 300_000 }, async () => {
     assert.ok(serverId, "needs the server");
     const pipe = pipeline();
     const before = await adminServer(pipe.cloud.url, serverId);

@@ -1,5 +1,5 @@
 /** @module guest-fs/mount/loop — one loop device per partition (`losetup -o OFFSET --sizelimit SIZE`; `-P` makes no partition nodes here). */
-import { access } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
 import { basename } from "node:path";
 import { ImagePrepError } from "../../errors.ts";
 import { runTool } from "../../run-tool.ts";
@@ -31,39 +31,53 @@ export async function attachLoop(
       tool: "losetup",
     });
   }
-  cleanup.push(`detach ${device}`, () => detachLoop(device));
+  const attached = { device, backingFile: await realpath(image), offset };
+  cleanup.push(`detach ${device}`, () => detachLoop(attached));
   return device;
 }
 
+/** A loop device as we attached it: the name alone is not enough, the kernel reuses it. */
+export interface AttachedLoop {
+  device: string;
+  /** The backing file's real path, as the kernel reports it. */
+  backingFile: string;
+  offset: number;
+}
+
 /**
- * `losetup -d`, then waits until the device is really gone: while another opener (udev's blkid
- * probe of a new device) still holds it, the kernel only marks it for autoclear and losetup returns
- * at once. Retried briefly, then reported.
+ * `losetup -d`, then waits until our attachment is really gone: while another opener still holds the
+ * device, the kernel only marks it for autoclear and losetup returns at once. Once freed, the same
+ * name may be attached again at once by another process, so every later look (and any repeated
+ * `losetup -d`) first checks that the device still holds our file at our offset: detaching by name
+ * alone once took another process's loop device away ("too small" in its pvcreate) and then
+ * reported ours "still attached".
  */
-export async function detachLoop(device: string): Promise<void> {
-  const backing = `/sys/block/${basename(device)}/loop/backing_file`;
-  for (let attempt = 0; ; attempt++) {
+export async function detachLoop(loop: AttachedLoop, waitMs = 30_000): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (!(await stillOurs(loop))) return;
     try {
-      if (attempt === 0 || (await exists(backing))) await runTool("losetup", ["-d", device]);
+      await runTool("losetup", ["-d", loop.device]);
     } catch (e) {
-      if (attempt >= 50) throw e;
+      if (!(await stillOurs(loop))) return;
+      if (Date.now() > deadline) throw e;
     }
-    if (!(await exists(backing))) return;
-    if (attempt >= 50)
-      throw new ImagePrepError("tool_failed", `${device} is still attached after losetup -d`, {
+    if (!(await stillOurs(loop))) return;
+    if (Date.now() > deadline)
+      throw new ImagePrepError("tool_failed", `${loop.device} is still attached after losetup -d`, {
         tool: "losetup",
       });
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether `loop.device` is still attached to our file at our offset (not detached, not reused). */
+async function stillOurs(loop: AttachedLoop): Promise<boolean> {
+  const sys = `/sys/block/${basename(loop.device)}/loop`;
+  const backing = await readFile(`${sys}/backing_file`, "utf8").catch(() => undefined);
+  if (backing === undefined) return false;
+  const offset = await readFile(`${sys}/offset`, "utf8").catch(() => undefined);
+  return backing.trim().replace(/ \(deleted\)$/, "") === loop.backingFile && Number(offset) === loop.offset;
 }
 
 /** The loop devices backed by `image` (`losetup -j`), for checks that nothing was left attached. */

@@ -1,0 +1,70 @@
+/** @module loop.test — detaching a loop device never takes away a device another process attached under the same name. */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { runTool } from "../../run-tool.ts";
+import { CleanupStack } from "./cleanup.ts";
+import { attachLoop, loopsOf } from "./loop.ts";
+
+describe("loop devices", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "icaas-loop-test-"));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("never detaches a device whose name another attach reuses after ours was gone", async () => {
+    const ours = join(dir, "gone.raw");
+    const theirs = join(dir, "reuser.raw");
+    for (const f of [ours, theirs]) await writeFile(f, Buffer.alloc(8 * 1048576));
+    const cleanup = new CleanupStack();
+    const device = await attachLoop(cleanup, ours, 0, 4 * 1048576, false);
+    await runTool("losetup", ["-d", device]);
+    await runTool("losetup", [device, theirs]);
+    try {
+      await cleanup.unwind(); // ours was detached by someone else: the undo finds the name reused
+      assert.deepEqual(await loopsOf(theirs), [device]);
+    } finally {
+      await runTool("losetup", ["-d", device]).catch(() => undefined);
+    }
+  });
+
+  it("a busy device detaches when freed, and its name, reused at once by another attach, is left alone", async () => {
+    const ours = join(dir, "ours.raw");
+    const theirs = join(dir, "theirs.raw");
+    for (const f of [ours, theirs]) await writeFile(f, Buffer.alloc(8 * 1048576));
+    const cleanup = new CleanupStack();
+    const device = await attachLoop(cleanup, ours, 1048576, 4 * 1048576, false);
+    // Another opener (as a probing blkid would be) holds the device, so losetup -d only marks it for
+    // autoclear. On a newline it lets go and at once attaches another file under the same name, as
+    // another test or build would: one shell, so the gap is far shorter than detachLoop's poll.
+    const holder = spawn(
+      "bash",
+      ["-c", 'exec 3<"$1"; echo held; read -r _; exec 3<&-; losetup "$1" "$2"', "-", device, theirs],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    );
+    const held = once(holder.stdout, "data");
+    const reused = once(holder, "exit");
+    await held;
+    const detaching = cleanup.unwind();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await loopsOf(ours), [device], "still attached while held");
+    holder.stdin.end("\n");
+    assert.deepEqual(await reused, [0, null], "the name was attached again");
+    try {
+      await detaching;
+      assert.deepEqual(await loopsOf(ours), [], "ours is gone");
+      assert.deepEqual(await loopsOf(theirs), [device], "theirs, under the reused name, is still attached");
+    } finally {
+      await runTool("losetup", ["-d", device]).catch(() => undefined);
+    }
+  });
+});
