@@ -2,6 +2,9 @@
  * @module bench/imageprep/layouts — prepare + shrink time on the other layouts: the RHEL/SUSE fixture disks
  * (XFS root, btrfs root in openSUSE's snapshot subvolume, XFS root in LVM) and, when they are built already
  * (tests/vm's cache), the bootable Debian 12 sources with the root on XFS, on btrfs and on ext4 in LVM.
+ * The LVM rows shrink inside the PV: ext4 in debian-vg/root shrinks (volume, PV, partition: expect
+ * `shrunkPartition` 2 and no `skipped`); XFS in rl/root keeps its size and only the PV's free extents
+ * are cut (`shrunkPartition` 2, `skipped` "XFS cannot shrink: LVM volume rl/root keeps its size, …").
  * Needs root (loop devices and mounts).
  */
 import { spawnSync } from "node:child_process";

@@ -3,6 +3,7 @@ import { open } from "node:fs/promises";
 import { e2Spec } from "./discard.ts";
 import { ImagePrepError } from "./errors.ts";
 import { isExt, probeFilesystem } from "./fs-probe.ts";
+import { lvmVolumes } from "./lvm-volumes.ts";
 import { dataPartitions, readPartitionTable } from "./partitions.ts";
 import { runTool } from "./run-tool.ts";
 
@@ -64,10 +65,19 @@ export async function dataRanges(image: string, signal?: AbortSignal): Promise<B
   return out;
 }
 
+/** A filesystem to check: its partition (0: a bare filesystem), where it starts, the LVM volume it is in. */
+interface CheckedFs {
+  number: number;
+  offset: number;
+  volume?: string;
+}
+
 /** What a check found on one filesystem. */
 export interface FreeBlockReport {
   /** Partition number (0 for a bare filesystem). */
   partition: number;
+  /** `vg/lv` when the filesystem is in this LVM volume on `partition`. */
+  volume?: string;
   freeBytes: number;
   /** Bytes of free blocks that were allocated in the file, hence read. */
   bytesRead: number;
@@ -132,8 +142,8 @@ export async function checkFreeBlocks(
 }
 
 /**
- * The scrub guarantee: every free block of every ext filesystem in the image (or of the bare
- * filesystem, when the image has no partition table) reads as zero, so no byte of a file that
+ * The scrub guarantee: every free block of every ext filesystem in the image (partitions and linear
+ * LVM volumes; or the bare filesystem, when the image has no partition table) reads as zero, so no byte of a file that
  * preparation deleted or emptied can leave with the image. Throws `scrub_failed` otherwise.
  * Cheap after a discard: free blocks are holes, and holes are not read.
  *
@@ -144,8 +154,8 @@ export async function verifyFreeBlocksZero(
   image: string,
   options: {
     signal?: AbortSignal;
-    /** The filesystems to check (default: every ext partition, or the bare filesystem). */
-    filesystems?: Array<{ number: number; offset: number }>;
+    /** The filesystems to check (default: every ext partition and ext LVM volume, or the bare filesystem). */
+    filesystems?: CheckedFs[];
   } = {},
 ): Promise<FreeBlockReport[]> {
   const { signal } = options;
@@ -154,10 +164,12 @@ export async function verifyFreeBlocksZero(
   const reports: FreeBlockReport[] = [];
   for (const f of filesystems) {
     const r = await checkFreeBlocks(image, f.offset, data, f.number, signal);
+    if (f.volume) r.volume = f.volume;
+    const where = f.volume ? `LVM volume ${f.volume}` : f.number ? `partition ${f.number}` : "the filesystem";
     if (r.dirtyBlocks > 0) {
       throw new ImagePrepError(
         "scrub_failed",
-        `${r.dirtyBlocks} free block(s) of ${f.number ? `partition ${f.number}` : "the filesystem"} still hold data (blocks ${r.examples.join(", ")}${r.dirtyBlocks > r.examples.length ? ", …" : ""}): what preparation deleted could still be read from the image`,
+        `${r.dirtyBlocks} free block(s) of ${where} still hold data (blocks ${r.examples.join(", ")}${r.dirtyBlocks > r.examples.length ? ", …" : ""}): what preparation deleted could still be read from the image`,
       );
     }
     reports.push(r);
@@ -165,16 +177,20 @@ export async function verifyFreeBlocksZero(
   return reports;
 }
 
-async function extFilesystems(
-  image: string,
-  signal?: AbortSignal,
-): Promise<Array<{ number: number; offset: number }>> {
+async function extFilesystems(image: string, signal?: AbortSignal): Promise<CheckedFs[]> {
   const table = await readPartitionTable(image, signal);
-  const out: Array<{ number: number; offset: number }> = [];
+  const out: CheckedFs[] = [];
   if (table) {
     for (const p of dataPartitions(table)) {
-      if (isExt((await probeFilesystem(image, p.offset, p.bytes)).type))
-        out.push({ number: p.number, offset: p.offset });
+      const filesystem = await probeFilesystem(image, p.offset, p.bytes);
+      if (isExt(filesystem.type)) out.push({ number: p.number, offset: p.offset });
+      // The ext volumes of an LVM PV (read through a loop device: root only, as LVM guests need anyway).
+      if (filesystem.type === "lvm2") {
+        for (const v of (await lvmVolumes(image, { ...p, filesystem })).volumes) {
+          if (isExt(v.filesystem.type))
+            out.push({ number: p.number, offset: v.offset, volume: `${v.lvm.vg}/${v.lvm.lv}` });
+        }
+      }
     }
   } else if (isExt((await probeFilesystem(image, 0, Number.MAX_SAFE_INTEGER)).type)) {
     out.push({ number: 0, offset: 0 });

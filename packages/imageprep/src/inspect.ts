@@ -9,23 +9,13 @@ import { withExtFs } from "./guest-fs/debugfs/debugfs-fs.ts";
 import { findRootSubvolume } from "./guest-fs/mount/btrfs.ts";
 import { fstabMounts, GuestMount, type GuestRoot, type MountSource } from "./guest-fs/mount/guest-mount.ts";
 import { HostDirFs } from "./guest-fs/mount/host-dir-fs.ts";
-import { linearRange, readVolumeGroup, type VolumeGroup } from "./guest-fs/mount/lvm.ts";
 import { type Backend, backendFor, withGuestFs } from "./guest-fs/open.ts";
-import { dataPartitions, type Partition, type PartitionTable, readPartitionTable } from "./partitions.ts";
+import { type InspectedPartition, type InspectedVolume, lvmVolumes } from "./lvm-volumes.ts";
+import { dataPartitions, type PartitionTable, readPartitionTable } from "./partitions.ts";
 import { detectInit, type InitSystem, isServiceEnabled, readSshdConfig } from "./services.ts";
 import { loginUsers } from "./users.ts";
 
-export interface InspectedPartition extends Partition {
-  filesystem: FilesystemInfo;
-}
-
-/**
- * An LVM logical volume of one linear segment: a byte range of its physical volume's partition
- * (`number`), read and mounted like a partition. `offset` and `bytes` are its own.
- */
-export interface InspectedVolume extends InspectedPartition {
-  lvm: { vg: string; lv: string };
-}
+export type { InspectedPartition, InspectedVolume };
 
 export type PackageManager = "apt" | "dnf" | "yum" | "zypper" | "pacman";
 
@@ -229,41 +219,6 @@ async function findRoot(
   }
 }
 
-/**
- * The logical volumes of the LVM physical volume on `p`, read in a private LVM environment through a
- * read-only loop device; those that are not one linear segment come back as problems (they need
- * device-mapper).
- */
-async function inspectLvm(
-  image: string,
-  p: InspectedPartition,
-): Promise<{ volumes: InspectedVolume[]; problems: string[] }> {
-  const mount = new GuestMount(image, { readOnly: true });
-  let vg: VolumeGroup | undefined;
-  try {
-    vg = await readVolumeGroup(await mount.device(p));
-  } finally {
-    await mount.close();
-  }
-  if (!vg)
-    return { volumes: [], problems: [`partition ${p.number} is an LVM physical volume in no volume group`] };
-  const volumes: InspectedVolume[] = [];
-  const problems: string[] = [];
-  for (const lv of vg.volumes) {
-    const r = linearRange(vg, lv);
-    if (!r) {
-      problems.push(
-        `LVM volume ${vg.name}/${lv.name} is not one linear segment (it would need device-mapper)`,
-      );
-      continue;
-    }
-    const offset = p.offset + r.offset;
-    const filesystem = await probeFilesystem(image, offset, r.bytes);
-    volumes.push({ ...p, offset, bytes: r.bytes, filesystem, lvm: { vg: vg.name, lv: lv.name } });
-  }
-  return { volumes, problems };
-}
-
 /** Everything that can be mounted: the partitions and the LVM volumes, as the backends take them. */
 export function mountSources(inspection: Inspection): MountSource[] {
   return [...inspection.partitions, ...(inspection.volumes ?? [])];
@@ -332,7 +287,7 @@ export async function inspectImage(
   const volumes: InspectedVolume[] = [];
   const lvmProblems: string[] = [];
   for (const p of partitions.filter((x) => x.filesystem.type === "lvm2")) {
-    const found = await inspectLvm(image, p);
+    const found = await lvmVolumes(image, p);
     volumes.push(...found.volumes);
     lvmProblems.push(...found.problems);
   }

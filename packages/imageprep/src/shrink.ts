@@ -1,11 +1,9 @@
 /** @module shrink — drops a trailing swap partition, shrinks the last ext or btrfs filesystem (XFS cannot shrink) and cuts the image after it. */
-import { mkdtemp, open, rm, stat, truncate } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
-import { e2Spec, scrubFreeBlocks } from "./discard.ts";
+import { open, stat, truncate } from "node:fs/promises";
+import { e2Spec } from "./discard.ts";
 import { ImagePrepError } from "./errors.ts";
 import { verifyFreeBlocksZero } from "./free-blocks.ts";
-import { type FilesystemInfo, isExt, probeFilesystem } from "./fs-probe.ts";
+import { isExt, probeFilesystem } from "./fs-probe.ts";
 import {
   containerOf,
   dataPartitions,
@@ -16,6 +14,8 @@ import {
 import type { Progress } from "./prepare.ts";
 import { runTool } from "./run-tool.ts";
 import { shrinkBtrfs } from "./shrink-btrfs.ts";
+import { shrinkExtFilesystem } from "./shrink-ext.ts";
+import { shrinkLvmPv } from "./shrink-lvm.ts";
 
 const MiB = 1 << 20;
 /** Room left after the last partition: alignment slack, and where GPT keeps its backup header. */
@@ -86,78 +86,6 @@ async function hasSyslinuxVbr(image: string, offset: number): Promise<boolean> {
     return text.includes("SYSLINUX") || text.includes("EXTLINUX");
   } finally {
     await fh.close();
-  }
-}
-
-function rawJson(image: string, offset: number, size: number): string {
-  return `json:${JSON.stringify({ driver: "raw", offset, size, file: { driver: "file", filename: image } })}`;
-}
-
-async function workDir(image: string, tmp?: string): Promise<string> {
-  if (tmp) return mkdtemp(join(tmp, "icaas-shrink-"));
-  try {
-    return await mkdtemp(join(dirname(image), `.${basename(image)}.shrink-`));
-  } catch {
-    return mkdtemp(join(tmpdir(), "icaas-shrink-"));
-  }
-}
-
-interface ResizedFs {
-  blocks: number;
-  blockSize: number;
-}
-
-/**
- * Shrinks the ext filesystem of partition `p` to its minimum plus 8 MiB (rounded up to a MiB, never
- * larger than it was) on a sparse copy — resize2fs on `image?offset=` would truncate the image — and
- * writes it back. Returns the new filesystem size.
- */
-async function shrinkFilesystem(
-  image: string,
-  p: Partition,
-  fs: FilesystemInfo,
-  options: ShrinkOptions,
-): Promise<ResizedFs> {
-  const { signal } = options;
-  const log = options.log ?? (() => undefined);
-  const progress = options.onProgress ?? (() => undefined);
-  const bs = fs.blockSize as number;
-  const oldBlocks = fs.blockCount as number;
-  const dir = await workDir(image, options.tmpDir);
-  const part = join(dir, "partition.raw");
-  try {
-    progress({ phase: "shrink", done: 0, total: 4 });
-    await runTool(
-      "qemu-img",
-      ["convert", "-f", "raw", "-O", "raw", rawJson(image, p.offset, p.bytes), part],
-      { signal },
-    );
-    progress({ phase: "shrink", done: 1, total: 4 });
-    // resize2fs insists on a freshly checked filesystem.
-    const check = await runTool("e2fsck", ["-fy", part], { okCodes: [0, 1, 2], signal });
-    if (check.code !== 0) log(`shrink: e2fsck fixed errors on partition ${p.number} before resizing`);
-    await runTool("resize2fs", ["-M", part], { signal });
-    const min = await probeFilesystem(part, 0, MiB);
-    const minBlocks = min.blockCount as number;
-    const wantBytes = Math.ceil((minBlocks * bs + EXTRA_FS_BYTES) / MiB) * MiB;
-    const blocks = Math.min(oldBlocks, Math.floor(Math.min(wantBytes, p.bytes) / bs));
-    if (blocks !== minBlocks) await runTool("resize2fs", [part, String(blocks)], { signal });
-    log(
-      `shrink: partition ${p.number}: ${oldBlocks} → ${blocks} blocks of ${bs} bytes (minimum ${minBlocks})`,
-    );
-    // resize2fs moves blocks and grows back into blocks it does not clear: discard the free ones again.
-    await scrubFreeBlocks(part, 0, signal);
-    progress({ phase: "shrink", done: 2, total: 4 });
-    // Zeros in the copy become holes in the image, so the old contents do not survive there.
-    await runTool(
-      "qemu-img",
-      ["convert", "-n", "-f", "raw", "-O", "raw", part, rawJson(image, p.offset, blocks * bs)],
-      { signal },
-    );
-    progress({ phase: "shrink", done: 3, total: 4 });
-    return { blocks, blockSize: bs };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -244,6 +172,14 @@ export async function shrinkImage(image: string, options: ShrinkOptions = {}): P
     sectors = Math.min(last.size, bytes / table.sectorSize);
     if (sectors < last.size) await sfdiskResize(image, last.number, sectors, signal);
     result.partition = last.number;
+  } else if (fs.type === "lvm2") {
+    const lvm = await shrinkLvmPv(image, last, EXTRA_FS_BYTES, options);
+    sectors = Math.min(last.size, lvm.bytes / table.sectorSize);
+    if (sectors < last.size) {
+      await sfdiskResize(image, last.number, sectors, signal);
+      result.partition = last.number;
+    }
+    if (lvm.skipped) result.skipped = lvm.skipped;
   } else if (fs.type === "xfs") {
     result.skipped = `XFS cannot shrink: partition ${last.number} keeps its size, only the unallocated space after it is cut`;
   } else if (!isExt(fs.type)) {
@@ -251,7 +187,13 @@ export async function shrinkImage(image: string, options: ShrinkOptions = {}): P
   } else if (await hasSyslinuxVbr(image, last.offset)) {
     result.skipped = `partition ${last.number} boots with syslinux, whose loader resize2fs would move; the filesystem keeps its size`;
   } else {
-    const resized = await shrinkFilesystem(image, last, fs, options);
+    const resized = await shrinkExtFilesystem(
+      image,
+      { name: `partition ${last.number}`, offset: last.offset, bytes: last.bytes },
+      fs,
+      EXTRA_FS_BYTES,
+      options,
+    );
     sectors = Math.min(last.size, (resized.blocks * resized.blockSize) / table.sectorSize);
     if (sectors < last.size) await sfdiskResize(image, last.number, sectors, signal);
     result.partition = last.number;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { prepareImage } from "@icaas/imageprep";
-import { buildTestDisk, fileContains } from "@icaas/imageprep/testing";
+import { buildLvmTestDisk, buildTestDisk, fileContains } from "@icaas/imageprep/testing";
 import { AgentError } from "../errors.ts";
 import { AgentLog } from "../log.ts";
 import { shrinkStep } from "./shrink.ts";
@@ -43,6 +43,26 @@ describe("shrink step", () => {
       lines,
       /free blocks of partition 1: \d+ bytes, all zero \(\d+ bytes read, the rest are holes\)/,
     );
+  });
+
+  it("shrinks an ext root in LVM (volume, PV, partition) and proves the volume's free blocks zero too", async () => {
+    const disk = await buildLvmTestDisk(join(dir, "lvm.raw"), { data: true });
+    const prepared = await prepareImage(disk.path);
+    const log = new AgentLog();
+    const state: BuildState = { raw: disk.path, metadata: prepared.metadata, shrinkWanted: true };
+    assert.equal(await shrinkStep.run(context(dir, log), state, () => undefined), "done");
+    assert.equal(state.metadata?.SWAP, undefined, "swap_1 stays in the VG: no SWAP partition to recreate");
+    assert.ok((state.rawBytes ?? 0) < disk.size / 2, `${disk.size} → ${state.rawBytes}`);
+    const lines = log.tail(50).join("\n");
+    assert.doesNotMatch(lines, /not shrunk/);
+    assert.match(lines, /shrink: LVM physical volume on partition 2: 46 → \d+ extents/);
+    assert.match(lines, /free blocks of partition 1: \d+ bytes, all zero/);
+    for (const lv of ["root", "data"]) {
+      assert.match(
+        lines,
+        new RegExp(`free blocks of LVM volume testvg/${lv} \\(partition 2\\): \\d+ bytes, all zero`),
+      );
+    }
   });
 
   it("fails with scrub_failed, before any upload, when a free block holds data (shrink disabled)", async () => {

@@ -32,7 +32,7 @@ export const shrinkStep = defineStep("shrink", "Shrinking image...", perByte(0.0
       const checked = await verifyFreeBlocksZero(image, { signal: ctx.signal });
       for (const c of checked) {
         ctx.log.info(
-          `free blocks of partition ${c.partition}: ${c.freeBytes} bytes, all zero (${c.bytesRead} bytes read, the rest are holes)`,
+          `free blocks of ${c.volume ? `LVM volume ${c.volume} (partition ${c.partition})` : `partition ${c.partition}`}: ${c.freeBytes} bytes, all zero (${c.bytesRead} bytes read, the rest are holes)`,
         );
       }
       return outcome;

@@ -10,6 +10,12 @@ import { runTool } from "../run-tool.ts";
 export interface LvSpec {
   name: string;
   sizeMiB: number;
+  /** A second segment of this many MiB after every volume's first one (a volume lvextend grew later). */
+  extendedMiB?: number;
+}
+
+function segment(n: number, start: number, count: number, pe: number): string {
+  return `segment${n} {\nstart_extent = ${start}\nextent_count = ${count}\ntype = "striped"\nstripe_count = 1\nstripes = [\n"pv0", ${pe}\n]\n}`;
 }
 
 /** An LVM id: 32 characters from LVM's alphabet, grouped 6-4-4-4-4-4-6. */
@@ -26,8 +32,9 @@ function lvmId(): string {
 
 /**
  * Makes partition `[offset, offset+bytes)` an LVM PV holding VG `vg` with the `volumes` laid out one
- * after the other (4 MiB extents). Returns each volume's byte range in the image, computed here from
- * `pe_start`, for the test to put filesystems in.
+ * after the other (4 MiB extents; a volume's `extendedMiB` segment after all of them). Returns each
+ * volume's first segment's byte range in the image, computed here from `pe_start`, for the test to
+ * put filesystems in.
  */
 export async function buildLvm(
   image: string,
@@ -55,12 +62,21 @@ export async function buildLvm(
     const sections: string[] = [];
     const ranges: Array<{ name: string; offset: number; bytes: number }> = [];
     for (const v of volumes) {
+      ranges.push({ name: v.name, offset: offset + peStart + pe * 4 * 1048576, bytes: v.sizeMiB * 1048576 });
+      pe += v.sizeMiB / 4;
+    }
+    let firstPe = 0;
+    for (const v of volumes) {
       const count = v.sizeMiB / 4;
+      const segs = [segment(1, 0, count, firstPe)];
+      firstPe += count;
+      if (v.extendedMiB) {
+        segs.push(segment(2, count, v.extendedMiB / 4, pe));
+        pe += v.extendedMiB / 4;
+      }
       sections.push(
-        `${v.name} {\nid = "${lvmId()}"\nstatus = ["READ", "WRITE", "VISIBLE"]\nsegment_count = 1\nsegment1 {\nstart_extent = 0\nextent_count = ${count}\ntype = "striped"\nstripe_count = 1\nstripes = [\n"pv0", ${pe}\n]\n}\n}`,
+        `${v.name} {\nid = "${lvmId()}"\nstatus = ["READ", "WRITE", "VISIBLE"]\nsegment_count = ${segs.length}\n${segs.join("\n")}\n}`,
       );
-      ranges.push({ name: v.name, offset: offset + peStart + pe * 4 * 1048576, bytes: count * 4 * 1048576 });
-      pe += count;
     }
     const text = await readFile(backup, "utf8");
     // The backup ends with the VG's closing brace: the volumes go just before it.

@@ -8,6 +8,7 @@ export {
   type TestFs,
 } from "./build-disk.ts";
 export { buildFamilyDisk, type FamilyDisk } from "./build-family-disk.ts";
+export { buildLvmTestDisk, type LvmTestDisk, type LvmTestDiskOptions } from "./build-lvm-test-disk.ts";
 export {
   buildTestDisk,
   copyFixtureTree,

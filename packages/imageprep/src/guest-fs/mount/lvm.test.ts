@@ -33,6 +33,7 @@ describe("LVM in a private environment", () => {
     const conf = privateLvmConf("/dev/loop7");
     assert.match(conf, /filter = \[ "a\|\^\/dev\/loop7\$\|", "r\|\.\*\|" \]/);
     assert.match(conf, /use_devicesfile = 0/);
+    assert.match(conf, /hints = "none"/);
     assert.match(conf, /backup = 0 archive = 0/);
     assert.match(conf, /udev_sync = 0/);
     assert.deepEqual(reportArgs("pvs", "/dev/loop7").slice(0, 3), ["--readonly", "--devices", "/dev/loop7"]);

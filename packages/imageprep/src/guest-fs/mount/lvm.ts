@@ -39,11 +39,12 @@ export interface VolumeGroup {
   volumes: LogicalVolume[];
 }
 
-/** The lvm.conf of the private environment: only `device` is seen; nothing is written to the host. */
+/** The lvm.conf of the private environment: only `device` is seen; nothing is read from or written to the host's LVM state. */
 export function privateLvmConf(device: string): string {
   const re = device.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   return [
-    `devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 filter = [ "a|^${re}$|", "r|.*|" ] }`,
+    // hints = "none": no host /run/lvm/hints read or rewritten (vgcfgrestore would mark them stale).
+    `devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 hints = "none" filter = [ "a|^${re}$|", "r|.*|" ] }`,
     "activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }",
     "backup { backup = 0 archive = 0 }",
     "global { event_activation = 0 }",
