@@ -62,10 +62,15 @@ for (const { variant, what } of VARIANTS) {
       t.buildMs = Date.now() - t1;
     });
 
-    it("registers the image with the metadata of its layout (OSFAMILY, OS, ROOT_PARTITION, …)", async () => {
+    it("registers the image, shrunk where its filesystem allows, with the metadata of its layout (OSFAMILY, OS, ROOT_PARTITION, …)", async () => {
       assert.ok(build?.status === "COMPLETED" && source, "needs the build");
-      const { properties } = await (p as Pipeline).plankton().head(build.image_id as string);
+      const { properties, size } = await (p as Pipeline).plankton().head(build.image_id as string);
       const root = source.manifest.disk.root;
+      // Shrunk where the filesystem allows (btrfs; ext inside LVM: filesystem, volume, PV, partition);
+      // XFS cannot shrink and keeps its size.
+      const virtual = source.manifest.disk.virtualBytes;
+      if (variant.fs === "xfs") assert.ok(size <= virtual, `${size} bytes of a ${virtual}-byte disk`);
+      else assert.ok(size < 0.75 * virtual, `shrunk: ${size} bytes of a ${virtual}-byte disk`);
       assert.equal(properties.osfamily, "linux");
       assert.equal(properties.os, "bitnami");
       assert.equal(properties.root_partition, String(root.partition));
