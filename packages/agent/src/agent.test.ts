@@ -101,6 +101,8 @@ describe("runAgent against a devcloud", () => {
     zipName = zip.name;
     src.serve(`/${zip.name}.zip`, { path: zip.path });
     src.serve(`/slow/${zip.name}.zip`, { path: zip.path, bytesPerSecond: 1 << 20 });
+    // As from the internet: the decode keeps up, so its blocks are sent while the download arrives.
+    src.serve(`/paced/${zip.name}.zip`, { path: zip.path, bytesPerSecond: 4 << 20 });
     src.serve("/page.html", {
       path: await writeText(join(dir, "page.html"), "<!DOCTYPE html><html>hi</html>"),
     });
@@ -157,7 +159,7 @@ describe("runAgent against a devcloud", () => {
 
   it("builds a Bitnami zip into a registered diskdump image and reports all along", async () => {
     const { root, build, work } = await vm({
-      src: `${src.url}/${zipName}.zip`,
+      src: `${src.url}/paced/${zipName}.zip`,
       public: "True",
       description: "Foo app",
     });

@@ -27,6 +27,8 @@ export const downloadStep = defineStep("download", "Downloading image file...", 
     // finds most of them stored; the container must exist for its block POSTs.
     const presend = ctx.services.imageStore.presender(image.container, raw, {
       prepare: () => ctx.services.imageStore.createContainer(image.container),
+      // A decode that cannot keep up with the download needs the CPU more than the upload does.
+      holdBack: () => streamed.behind,
       signal: ctx.signal,
     });
     state.presend = presend;
