@@ -151,6 +151,17 @@ describe("BlockPresender against devcloud", () => {
     assert.equal(received() - before, 0, "no block reached Pithos");
   });
 
+  test("a stop does not wait for a container creation that hangs", async () => {
+    const controller = new AbortController();
+    const pre = pithos.presender("pre", join(dir, "never.raw"), {
+      prepare: () => new Promise(() => {}),
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(new Error("canceled")), 100);
+    const stats = await pre.finish();
+    assert.equal(stats.blocksSent, 0);
+  });
+
   test("a Pithos refusing block POSTs stops it without throwing; the upload still stores the file", async () => {
     const path = await newFile("refused.raw");
     cloud.injection.set({ "object-store": { failBlockPosts: true } });

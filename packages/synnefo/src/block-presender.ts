@@ -70,12 +70,18 @@ export class BlockPresender {
   #final = 0;
   #fh: Promise<FileHandle> | undefined;
   #stopped = false;
+  /** Settles when `stop` is called: nothing waits on a request that may hang after it. */
+  readonly #stopPromise: Promise<void>;
+  #stopResolve: () => void = () => {};
   #stats: PresendStats = { blocksSent: 0, bytesSent: 0, blocksSkipped: 0, zeroBlocks: 0 };
 
   constructor(target: UploadTarget, path: string, options: PresendOptions = {}) {
     this.#path = path;
     this.#options = options;
     this.#target = target;
+    this.#stopPromise = new Promise((resolve) => {
+      this.#stopResolve = resolve;
+    });
     this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
     this.#agent = new Agent({ connections: this.#concurrency + 1, keepAliveTimeout: 10_000 });
     this.#http = target.http(this.#agent);
@@ -85,6 +91,7 @@ export class BlockPresender {
   }
 
   async #start(): Promise<void> {
+    if (this.#stopped) return;
     try {
       await this.#options.prepare?.();
       const { blockSize, algorithm } = await containerBlocks(this.#http, this.#target);
@@ -174,6 +181,7 @@ export class BlockPresender {
   readonly stop = (): void => {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#stopResolve();
     this.#waiting.length = 0;
     this.#dirty.clear();
     this.#options.signal?.removeEventListener("abort", this.stop);
@@ -184,7 +192,8 @@ export class BlockPresender {
 
   /** Sends what is waiting, then stops; the numbers say what was sent. Never throws. */
   async finish(): Promise<PresendStats> {
-    await this.#ready;
+    // `prepare` (e.g. creating the container) does not see the signal: a stop does not wait for it.
+    await Promise.race([this.#ready, this.#stopPromise]);
     while (this.#running.size > 0) await Promise.all(this.#running);
     if (!this.#stopped) {
       this.#stopped = true;
