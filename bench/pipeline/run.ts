@@ -143,7 +143,21 @@ async function icaas(p: Pipeline, url: string) {
       s.started && s.finished ? (Date.parse(s.finished) - Date.parse(s.started)) / 1000 : null,
     ]),
   );
-  return { status: done.status, error: done.error, wall, steps, peakRssBytes: peak, build: done };
+  const upload = await uploadLines(p, done);
+  return { status: done.status, error: done.error, wall, steps, peakRssBytes: peak, build: done, upload };
+}
+
+/** What the agent's log says about its upload: blocks pre-sent during the download, then sent. */
+async function uploadLines(p: Pipeline, build: Build): Promise<string[]> {
+  const text = await p
+    .pithos()
+    .getObject(build.log.container, build.log.object)
+    .then((res) => res.body.text())
+    .catch((error: Error) => `- INFO (the log could not be read: ${error.message})`);
+  return text
+    .split("\n")
+    .filter((l) => / INFO (uploaded \d+ bytes|pre-sent \d+ blocks)/.test(l))
+    .map((l) => l.replace(/^\S+ INFO /, ""));
 }
 
 function show(times: Record<string, number>): string {
@@ -226,6 +240,7 @@ async function main(): Promise<void> {
     console.log(`read back: ${check.bytes} bytes, sfdisk -V and e2fsck -fn clean, sample files intact`);
     const ratio = ours.wall / base.total!;
     console.log(`icaas: ${ours.wall.toFixed(2)} s (${JSON.stringify(ours.steps)})`);
+    for (const line of ours.upload) console.log(`  ${line}`);
 
     // A cloud of its own: in the first one's Pithos nearly every block of this image is already
     // stored (blocks are content-addressed, as in Synnefo), and the upload would send almost nothing.
@@ -248,6 +263,7 @@ async function main(): Promise<void> {
     console.log(
       `throttled: download alone ${alone.toFixed(2)} s, build ${slow.wall.toFixed(2)} s (${JSON.stringify(slow.steps)})`,
     );
+    for (const line of slow.upload) console.log(`  ${line}`);
     const rssMiB = Math.max(ours.peakRssBytes, slow.peakRssBytes) / MiB;
     console.log(
       `ratio ${ratio.toFixed(2)}× baseline (goal ≤ 0.7×), ${(ours.wall / least.total).toFixed(2)}× floor, throttled ${slowRatio.toFixed(2)}× download (goal ≤ 1.3×), RSS ${rssMiB.toFixed(0)} MiB (goal ≤ 200 MiB), load ${loadBefore} → ${loadAfter}`,
@@ -268,6 +284,7 @@ async function main(): Promise<void> {
       icaas: {
         wallSeconds: ours.wall,
         stepSeconds: ours.steps,
+        upload: ours.upload,
         imageBytes: check.bytes,
         agentPeakRssBytes: ours.peakRssBytes,
         agent: `packages/agent/dist/icaas-agent.mjs (esbuild bundle) under node ${process.version}`,
@@ -277,6 +294,7 @@ async function main(): Promise<void> {
         downloadAloneSeconds: alone,
         wallSeconds: slow.wall,
         stepSeconds: slow.steps,
+        upload: slow.upload,
         agentPeakRssBytes: slow.peakRssBytes,
       },
       ratio,

@@ -101,6 +101,8 @@ describe("runAgent against a devcloud", () => {
     zipName = zip.name;
     src.serve(`/${zip.name}.zip`, { path: zip.path });
     src.serve(`/slow/${zip.name}.zip`, { path: zip.path, bytesPerSecond: 1 << 20 });
+    // As from the internet: the decode keeps up, so its blocks are sent while the download arrives.
+    src.serve(`/paced/${zip.name}.zip`, { path: zip.path, bytesPerSecond: 4 << 20 });
     src.serve("/page.html", {
       path: await writeText(join(dir, "page.html"), "<!DOCTYPE html><html>hi</html>"),
     });
@@ -157,7 +159,7 @@ describe("runAgent against a devcloud", () => {
 
   it("builds a Bitnami zip into a registered diskdump image and reports all along", async () => {
     const { root, build, work } = await vm({
-      src: `${src.url}/${zipName}.zip`,
+      src: `${src.url}/paced/${zipName}.zip`,
       public: "True",
       description: "Foo app",
     });
@@ -211,6 +213,21 @@ describe("runAgent against a devcloud", () => {
       assert.match(log, new RegExp(`step ${step}: started`));
     }
     assert.doesNotMatch(log, new RegExp(`${DEMO_TOKEN}|agent-token-${build}|nonce-${build}`));
+    // The decoded disk's blocks went to Pithos during the download; the upload sent only the rest.
+    const presend =
+      /pre-sent (\d+) blocks \(\d+ bytes\) during the download, (\d+) skipped; the upload then sent (\d+) blocks/.exec(
+        log,
+      );
+    assert.ok(presend, "the upload step says what was pre-sent");
+    const [preSent, skipped, sentAfter] = presend.slice(1).map(Number) as [number, number, number];
+    assert.ok(preSent >= 1, `pre-sent ${preSent} blocks`);
+    // The devcloud's first image: without the pre-send the upload sends each distinct block once.
+    const { hashes } = await pithos().getHashmap("images", `foo-${build}.raw`);
+    const distinct = new Set(hashes).size;
+    assert.ok(
+      sentAfter < distinct,
+      `the upload sent ${sentAfter} of ${distinct} distinct blocks (${preSent} pre-sent, ${skipped} skipped)`,
+    );
     assert.match(log, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO /m);
     assert.deepEqual(await readdir(work), [], "the work directory is removed");
     assert.equal(existsSync(join(root, MARKER_PATH)), false, "the marker is removed");
@@ -362,6 +379,30 @@ describe("runAgent against a devcloud", () => {
     assert.equal(last.error?.code, "stopped");
     assert.equal(last.details, "Image creation failed. Stopped before completing");
     assert.deepEqual(await readdir(work), []);
+  });
+
+  it("completes when Pithos refuses the blocks sent during the download: the upload sends them", async () => {
+    const { root, build } = await vm({
+      src: `${src.url}/${zipName}.zip`,
+      object: `refused-${nextBuild}.raw`,
+    });
+    const injected = cloud.counters.get("injected.object-store");
+    cloud.injection.set({ "object-store": { failBlockPosts: true } });
+    const echo = () => {
+      // Once a block POST was refused, the upload step's must work again.
+      if (cloud.counters.get("injected.object-store") > injected) cloud.injection.set({});
+    };
+    try {
+      assert.equal(await runAgent({ root, echo, backoffMs: 10 }), 0);
+    } finally {
+      cloud.injection.set({});
+    }
+    assert.equal(status.reports.at(-1)!.status, "COMPLETED");
+    const log = await readLog(`foo-${build}.log`);
+    assert.match(log, / WARNING sending blocks during the download stopped: .*Service Unavailable/);
+    assert.match(log, /pre-sent 0 blocks/);
+    const head = await pithos().headObject("images", `refused-${build}.raw`);
+    assert.ok(head.bytes > 0);
   });
 
   it("ends ERROR quota_exceeded when Pithos refuses the upload, leaving no object", async () => {

@@ -9,6 +9,8 @@ export interface ServiceFaults {
   errorRate?: number;
   /** Answer every mutating request (PUT/POST) with 413 overLimit. */
   overLimit?: boolean;
+  /** Answer every block POST to a container (`application/octet-stream`) with 503; object-store only. */
+  failBlockPosts?: boolean;
 }
 
 export type FaultSettings = Partial<Record<ServiceName, ServiceFaults>>;

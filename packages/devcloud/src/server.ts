@@ -141,6 +141,11 @@ async function handle(
       req.resume();
       throw new Fault(503, "serviceUnavailable", "Service Unavailable (injected)");
     }
+    if (faults.failBlockPosts && isBlockPost(req, url)) {
+      counters.add(`injected.${route.service}`);
+      req.resume();
+      throw new Fault(503, "serviceUnavailable", "Service Unavailable (injected)");
+    }
     if (faults.overLimit && (req.method === "PUT" || req.method === "POST")) {
       req.resume();
       throw new Fault(
@@ -152,6 +157,15 @@ async function handle(
     }
   }
   await route.router.dispatch(req, res, url);
+}
+
+/** A POST of blocks to a container (`/object-store/v1/<account>/<container>`), as uploads send them. */
+function isBlockPost(req: IncomingMessage, url: URL): boolean {
+  return (
+    req.method === "POST" &&
+    req.headers["content-type"] === "application/octet-stream" &&
+    /^\/object-store\/v1\/[^/]+\/[^/]+\/?$/.test(url.pathname)
+  );
 }
 
 function fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {

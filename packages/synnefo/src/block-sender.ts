@@ -2,6 +2,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import { type FileHashmap, readFully, sameFile } from "./block-hasher.ts";
+import { postBlock } from "./container-blocks.ts";
 import { SynnefoError } from "./errors.ts";
 import type { HttpClient } from "./http.ts";
 import { emptyBlockHash } from "./merkle.ts";
@@ -105,41 +106,14 @@ export class BlockSender {
       if (got !== length) throw fileChanged(this.path);
     }
     this.signal.throwIfAborted();
-    const res = await this.http.call({
-      method: "POST",
-      path: this.target.containerPath,
-      query: { update: true, format: "json" },
-      // Exactly this type: with a charset Pithos treats the POST as a metadata update.
-      headers: { "content-type": "application/octet-stream" },
-      body: block,
-      idempotent: true,
-      expect: [202],
-    });
-    const stored = parseHashList(res.text);
-    if (stored[0] !== hash) {
+    const stored = await postBlock(this.http, this.target, block);
+    if (stored !== hash) {
       // Either the file changed since it was hashed or the server hashes differently.
-      throw hashMismatch(`POST ${this.target.label} block ${index}`, hash, stored[0] ?? "");
+      throw hashMismatch(`POST ${this.target.label} block ${index}`, hash, stored);
     }
     this.blocksSent++;
     this.bytesSent += length;
     this.#confirmed = (this.#confirmed ?? 0) + this.#bytesOf(hash);
     this.options.onProgress?.(Math.min(this.#confirmed, this.map.bytes), this.map.bytes, "upload");
   }
-}
-
-/** A JSON array of hashes, or (text serialisation) one hash per line. */
-export function parseHashList(text: string): string[] {
-  const trimmed = text.trim();
-  if (trimmed.startsWith("[")) {
-    try {
-      const parsed = JSON.parse(trimmed) as unknown;
-      if (Array.isArray(parsed)) return parsed.map((h) => String(h).toLowerCase());
-    } catch {
-      return [];
-    }
-  }
-  return trimmed
-    .split("\n")
-    .map((l) => l.trim().toLowerCase())
-    .filter((l) => /^[0-9a-f]+$/.test(l));
 }

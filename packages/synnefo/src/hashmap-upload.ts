@@ -1,8 +1,8 @@
 /** @module hashmap-upload — Pithos' hashmap upload of a local file: send only the blocks it lacks. */
-import { getHashes } from "node:crypto";
 import { Agent } from "undici";
 import { hashFile } from "./block-hasher.ts";
-import { BlockSender, parseHashList } from "./block-sender.ts";
+import { BlockSender } from "./block-sender.ts";
+import { containerBlocks, parseHashList } from "./container-blocks.ts";
 import { SynnefoError } from "./errors.ts";
 import type { ExtentSource } from "./file-holes.ts";
 import type { HttpClient } from "./http.ts";
@@ -77,9 +77,6 @@ export async function uploadFileHashmap(
   }
 }
 
-/** The largest container block size accepted (Pithos uses 4 MiB). */
-const MAX_BLOCK_SIZE = 64 * 1024 * 1024;
-
 async function upload(
   http: HttpClient,
   target: UploadTarget,
@@ -88,19 +85,7 @@ async function upload(
   concurrency: number,
   signal: AbortSignal,
 ): Promise<UploadFileResult> {
-  const container = await http.call({ method: "HEAD", path: target.containerPath });
-  const blockSize = Number(container.headers["x-container-block-size"] ?? 4 * 1024 * 1024);
-  const algorithm = (container.headers["x-container-block-hash"] ?? "sha256").toLowerCase();
-  // Buffers of the block size are allocated: refuse a bogus one rather than fail inside Buffer.alloc.
-  if (!(blockSize > 0 && blockSize <= MAX_BLOCK_SIZE) || !getHashes().includes(algorithm)) {
-    throw new SynnefoError({
-      status: 0,
-      code: "unsupportedBlockHash",
-      message: `object-store uses block hash ${algorithm} and block size ${blockSize}, which this client cannot compute`,
-      service: "object-store",
-      request: `HEAD ${target.label}`,
-    });
-  }
+  const { blockSize, algorithm } = await containerBlocks(http, target);
   signal.throwIfAborted();
   const buffers = Array.from({ length: Math.max(2, concurrency) }, () => Buffer.allocUnsafe(blockSize));
   const map = await hashFile(path, {

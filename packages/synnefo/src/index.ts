@@ -9,6 +9,7 @@ export {
   hashFile,
   strippedLength,
 } from "./block-hasher.ts";
+export { BlockPresender, type PresendOptions, type PresendStats } from "./block-presender.ts";
 export { type CatalogEntry, ServiceCatalog, type ServiceType, withVersion } from "./catalog.ts";
 export { type Connection, type ConnectOptions, connect } from "./connect.ts";
 export {

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Dispatcher } from "undici";
 import { hashBlock } from "./block-hasher.ts";
+import { BlockPresender, type PresendOptions } from "./block-presender.ts";
 import { SynnefoError } from "./errors.ts";
 import { type UploadFileResult, uploadFileHashmap } from "./hashmap-upload.ts";
 import { HttpClient, type StreamResponse } from "./http.ts";
@@ -347,6 +348,20 @@ export class PithosClient {
       path,
       options,
     );
+  }
+
+  /**
+   * Sends the finished blocks of a file still being written to `container`, so that a later
+   * `uploadFile` of it finds them stored. See `BlockPresender`.
+   */
+  presender(container: string, path: string, options: PresendOptions = {}): BlockPresender {
+    const target = {
+      http: (dispatcher: Dispatcher) => this.#client(dispatcher),
+      containerPath: this.#containerPath(container),
+      objectPath: this.#containerPath(container),
+      label: container,
+    };
+    return new BlockPresender(target, path, options);
   }
 }
 

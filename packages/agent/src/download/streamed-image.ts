@@ -2,7 +2,12 @@
 import { rm } from "node:fs/promises";
 import { AgentError } from "../errors.ts";
 import { DEFAULT_EXPANSION_LIMITS, type ExpansionLimits } from "../unpack/expand.ts";
-import { type DecodeResult, decodeStreamOptimized, NotStreamable } from "../unpack/vmdk-stream.ts";
+import {
+  type DecodeResult,
+  decodeStreamOptimized,
+  NotStreamable,
+  type WriteObserver,
+} from "../unpack/vmdk-stream.ts";
 import { type StreamedMember, zipMemberStream } from "../unpack/zip-stream.ts";
 import { ChunkQueue } from "./chunk-queue.ts";
 
@@ -21,6 +26,8 @@ export interface StreamedImageOptions {
   /** Disks bigger than this are left to qemu-img and inspect's limit. */
   maxVirtualBytes: number;
   signal?: AbortSignal;
+  /** Follows the raw disk as it is written (the block pre-sender). */
+  written?: WriteObserver;
 }
 
 /**
@@ -57,6 +64,7 @@ export class StreamedImage {
         inputBytes: () => this.#received,
         maxVirtualBytes: this.#options.maxVirtualBytes,
         signal,
+        written: this.#options.written,
       });
       if (this.#declined) throw new NotStreamable(this.#declined);
       return { kind: "decoded", raw, member, result };
@@ -71,6 +79,11 @@ export class StreamedImage {
       this.#queue.close();
       await data.return(undefined).catch(() => {});
     }
+  }
+
+  /** True while the decode is slower than the download (it, not the network, sets the pace). */
+  get behind(): boolean {
+    return this.#queue.behind;
   }
 
   /** The download's next bytes (the ones just written to its file). */

@@ -21,12 +21,23 @@ export const downloadStep = defineStep("download", "Downloading image file...", 
   async run(ctx, state, progress) {
     const { image, limits } = ctx.manifest;
     let announced = false;
+    // A leading dot: no downloaded file is ever named so (download names drop them).
+    const raw = join(ctx.workDir, ".streamed.raw");
+    // The decoded disk's blocks go to Pithos while the rest still arrives, so the upload step
+    // finds most of them stored; the container must exist for its block POSTs.
+    const presend = ctx.services.imageStore.presender(image.container, raw, {
+      prepare: () => ctx.services.imageStore.createContainer(image.container),
+      // A decode that cannot keep up with the download needs the CPU more than the upload does.
+      holdBack: () => streamed.behind,
+      signal: ctx.signal,
+    });
+    state.presend = presend;
     // Decoded while it arrives when it is a zip holding a streamOptimized VMDK; else unpacked after.
     const streamed = new StreamedImage({
-      // A leading dot: no downloaded file is ever named so (download names drop them).
-      raw: join(ctx.workDir, ".streamed.raw"),
+      raw,
       maxVirtualBytes: DEFAULT_INSPECT_LIMITS.maxVirtualBytes,
       signal: ctx.signal,
+      written: presend,
     });
     const result = await download({
       tee: streamed.push,
@@ -51,12 +62,19 @@ export const downloadStep = defineStep("download", "Downloading image file...", 
         progress(done, total);
       },
     }).catch(async (error) => {
+      presend.stop();
       await streamed.outcome(false);
       throw error;
     });
     state.download = result;
     state.streamed = await streamed.outcome();
+    // Not decoded here: the raw disk comes later, from other code; nothing to pre-send.
+    if (state.streamed.kind !== "decoded") presend.stop();
     ctx.log.info(`downloaded ${result.fileName}: ${result.bytes} bytes, sha256 ${result.sha256}`);
     return "done";
+  },
+  async cleanup(_ctx, state) {
+    // A later step failed: blocks still waiting are not worth sending.
+    state.presend?.stop();
   },
 });

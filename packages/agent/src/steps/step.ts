@@ -1,6 +1,6 @@
 /** @module steps/step — what a step is to the runner: a name, a weight, a run function, a cleanup. */
 import { AGENT_ERROR_CODES } from "@icaas/contract";
-import type { ImageInfo, PithosClient, PlanktonClient } from "@icaas/synnefo";
+import type { BlockPresender, ImageInfo, PithosClient, PlanktonClient } from "@icaas/synnefo";
 import type { StreamOutcome } from "../download/streamed-image.ts";
 import type { AgentErrorCode, StepName } from "../errors.ts";
 import type { AgentLog } from "../log.ts";
@@ -28,6 +28,8 @@ export interface BuildState {
   unpack?: { disk: string; bytes: number };
   /** How decoding the disk while it downloaded went (a zip with a streamOptimized VMDK). */
   streamed?: StreamOutcome;
+  /** The decoded disk's blocks sent to Pithos while it downloaded; the upload step ends it. */
+  presend?: BlockPresender;
   disk?: DiskInfo;
   /** The sparse raw image being prepared, shrunk and uploaded. */
   raw?: string;

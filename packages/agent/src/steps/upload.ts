@@ -8,6 +8,9 @@ export const uploadStep = defineStep("upload", "Uploading image to Pithos...", p
   async run(ctx, state, progress) {
     const { container, object } = ctx.manifest.image;
     const store = ctx.services.imageStore;
+    // Its last blocks are sent before hashing starts: the hashmap then finds them stored.
+    const presend = await state.presend?.finish();
+    if (presend?.failure) ctx.log.warn(`sending blocks during the download stopped: ${presend.failure}`);
     try {
       await store.createContainer(container);
       // Hashing reads the file once, then the missing blocks are sent: each phase is half the work.
@@ -20,6 +23,11 @@ export const uploadStep = defineStep("upload", "Uploading image to Pithos...", p
       const bytes = result.bytes;
       state.upload = { container, object, bytes, etag: result.etag };
       ctx.log.info(`uploaded ${bytes} bytes to ${container}/${object}${describe(result)}`);
+      if (presend) {
+        ctx.log.info(
+          `pre-sent ${presend.blocksSent} blocks (${presend.bytesSent} bytes) during the download, ${presend.blocksSkipped} skipped; the upload then sent ${result.blocksSent} blocks (${result.bytesSent} bytes)`,
+        );
+      }
       return "done";
     } catch (error) {
       if (ctx.signal.aborted) throw abortError(ctx.signal, "upload");

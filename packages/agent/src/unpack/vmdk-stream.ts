@@ -93,6 +93,16 @@ export interface DecodeOptions {
   onProgress?: (decodedBytes: number, capacityBytes: number) => void;
   /** Called once the header says the disk is one this decoder takes (before any output). */
   onHeader?: (header: StreamVmdkHeader) => void;
+  /** Told where data lands and which part of the output is final, as the decode goes (a pre-sender). */
+  written?: WriteObserver;
+}
+
+/** Follows the output as it is written. */
+export interface WriteObserver {
+  /** Non-zero bytes were written at `[offset, offset + length)`. */
+  dataAt(offset: number, length: number): void;
+  /** Nothing below `offset` will be written any more. */
+  finalBelow(offset: number): void;
 }
 
 export interface DecodeResult {
@@ -189,6 +199,7 @@ export async function decodeStreamOptimized(
     for await (const _ of reader.rest()) {
     }
     await fh.truncate(capacityBytes);
+    options.written?.finalBelow(capacityBytes);
     return { capacityBytes, allocated: writer.allocated, grains };
   } catch (error) {
     await writer.finish().catch(() => {});
@@ -223,6 +234,11 @@ class GrainWriter {
   readonly #options: DecodeOptions;
   readonly #zero: Buffer;
   #pending = new Set<Promise<void>>();
+  /** Offsets of the grains in flight. */
+  readonly #inFlight = new Set<number>();
+  /** End of the last grain added; grains in ascending order make everything below a settled one final. */
+  #lastEnd = 0;
+  #ascending = true;
   #failure: unknown;
   allocated = 0;
   #decoded = 0;
@@ -237,11 +253,23 @@ class GrainWriter {
 
   async add(offset: number, data: Buffer): Promise<void> {
     if (this.#failure) throw this.#failure;
+    // Grains out of order (allowed, though qemu and VMware write them in order): nothing is known final.
+    if (offset < this.#lastEnd) this.#ascending = false;
+    this.#lastEnd = Math.min(offset + this.#grainBytes, this.#capacity);
+    this.#inFlight.add(offset);
     const job = this.#one(offset, data).catch((error) => {
       this.#failure ??= error;
     });
     this.#pending.add(job);
-    void job.finally(() => this.#pending.delete(job));
+    void job.finally(() => {
+      this.#pending.delete(job);
+      this.#inFlight.delete(offset);
+      if (this.#ascending && !this.#failure) {
+        this.#options.written?.finalBelow(
+          this.#inFlight.size > 0 ? Math.min(...this.#inFlight) : this.#lastEnd,
+        );
+      }
+    });
     while (this.#pending.size >= IN_FLIGHT) await Promise.race(this.#pending);
     if (this.#failure) throw this.#failure;
   }
@@ -283,6 +311,7 @@ class GrainWriter {
         const { bytesWritten } = await this.#fh.write(body, done, expected - done, offset + done);
         done += bytesWritten;
       }
+      this.#options.written?.dataAt(offset, expected);
     }
     this.#options.onProgress?.(this.#decoded, this.#capacity);
   }
