@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type Build, createBuild, type Pipeline, waitBuild } from "../e2e/pipeline-harness.ts";
-import { publishedImageChecks, startQemuPipeline } from "../vm/published-image-checks.ts";
+import { publishedImageChecks, QEMU_FLAVOR, startQemuPipeline } from "../vm/published-image-checks.ts";
 import {
   type BootableSource,
   ensureBootableSource,
@@ -84,6 +84,16 @@ for (const { variant, what } of VARIANTS) {
       build: () => build,
       source: () => source as BootableSource,
       times: t,
+      // snf-image (and the devcloud, as it) grows only an ext filesystem on a partition: first boot grows these.
+      guestChecks: {
+        what: "first boot grew the root (its LVM volume, then its filesystem) to fill the deployed disk",
+        run: async (guest) => {
+          const rootBytes = Number((await guest.must("df -B1 --output=size / | tail -1")).trim());
+          const diskBytes = QEMU_FLAVOR.disk * 2 ** 30;
+          assert.ok(rootBytes > 0.8 * diskBytes, `/ is ${rootBytes} bytes on a ${diskBytes}-byte disk`);
+          assert.ok(rootBytes > source!.manifest.disk.virtualBytes, "larger than the source's whole disk");
+        },
+      },
     });
   });
 }

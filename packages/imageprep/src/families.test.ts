@@ -114,6 +114,12 @@ describe("RHEL-family and SUSE guests (mount backend)", () => {
         assert.match(script, /dnf -y upgrade --refresh/);
         assert.match(script, /dnf -y install openssh-server/);
         assert.doesNotMatch(script, /apt-get|zypper/);
+        // snf-image grows the partition, not an XFS filesystem: first boot does, before any download.
+        assert.match(
+          script,
+          /^run_step grow-root-filesystem no step_\d+\n(?:.*\n)*run_step update-software yes/m,
+        );
+        assert.match(script, /^ {2}xfs\) xfs_growfs \/ \|\| return 1 ;;$/m);
         assert.equal((await lstat(g("usr/local/sbin/icaas-first-boot"))).mode & 0o777, 0o755);
         const wants = "etc/systemd/system/multi-user.target.wants/icaas-first-boot.service";
         assert.equal((await lstat(g(wants))).isSymbolicLink(), true);
@@ -176,6 +182,8 @@ describe("RHEL-family and SUSE guests (mount backend)", () => {
         assert.match(script, /zypper --non-interactive refresh && zypper --non-interactive update/);
         assert.match(script, /zypper --non-interactive install openssh/);
         assert.doesNotMatch(script, /apt-get|dnf/);
+        assert.match(script, /^run_step grow-root-filesystem no /m);
+        assert.match(script, /^ {2}btrfs\) btrfs filesystem resize max \/ \|\| return 1 ;;$/m);
       },
     );
     assert.equal(await checkFilesystem(disk.path, part, "btrfs"), "");
@@ -212,6 +220,10 @@ describe("RHEL-family and SUSE guests (mount backend)", () => {
       assert.doesNotMatch(fstab, /swap/);
       await gone(join(root as string, "etc/ssh/ssh_host_rsa_key"));
       assert.equal((await lstat(join(root as string, ".autorelabel"))).isFile(), true);
+      // The volume (after its physical volume) and then its XFS grow at first boot.
+      const script = await text(join(root as string, "usr/local/sbin/icaas-first-boot"));
+      assert.match(script, /^run_step grow-root-filesystem no /m);
+      assert.match(script, /pvresize "\$pv"[\s\S]*lvextend -l \+100%FREE "\$src"/);
     });
     assert.equal(await checkFilesystem(disk.path, lv, "xfs"), "");
     await assertNoSecretLeft(disk.path, MARKER);

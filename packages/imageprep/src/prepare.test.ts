@@ -51,6 +51,11 @@ describe("prepareImage", () => {
     assert.equal(status["remove-user-accounts"], "disabled");
     assert.equal(status["cleanup-passwords"], "done");
     assert.equal(status["first-boot-install-network-management"], "skipped");
+    assert.equal(
+      status["first-boot-grow-root-filesystem"],
+      "skipped",
+      "an ext root on a partition: snf-image grows it",
+    );
     assert.equal(status.shrink, "deferred");
     assert.equal(r.shrink, true);
     assert.ok(lines.some((l) => /^task cleanup-passwords: locked root .*admin/.test(l)));

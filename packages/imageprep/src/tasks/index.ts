@@ -14,6 +14,7 @@ import { disablePredictableNetworkInterfaceNaming } from "./disable-predictable-
 import { disableSerialConsole } from "./disable-serial-console.ts";
 import { enableRootInCloudInit } from "./enable-root-in-cloud-init.ts";
 import { firstBootEnableRemoteAccess } from "./first-boot-enable-remote-access.ts";
+import { firstBootGrowRootFilesystem } from "./first-boot-grow-root-filesystem.ts";
 import { firstBootInstallNetworkManagement } from "./first-boot-install-network-management.ts";
 import { firstBootRegenerateSshHostKeys } from "./first-boot-regenerate-ssh-host-keys.ts";
 import { firstBootUpdateSoftware } from "./first-boot-update-software.ts";
@@ -55,6 +56,7 @@ export const TASKS: readonly Task[] = [
   removeNetworkmanagerSystemConnections,
   removeSshHostKeys,
   firstBootRegenerateSshHostKeys,
+  firstBootGrowRootFilesystem,
   firstBootUpdateSoftware,
   firstBootEnableRemoteAccess,
   firstBootInstallNetworkManagement,
