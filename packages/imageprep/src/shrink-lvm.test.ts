@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, open, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { isImagePrepError } from "./errors.ts";
 import { verifyFreeBlocksZero } from "./free-blocks.ts";
 import { probeFilesystem } from "./fs-probe.ts";
@@ -15,12 +15,15 @@ import { prepareImage } from "./prepare.ts";
 import { runTool } from "./run-tool.ts";
 import { shrinkImage } from "./shrink.ts";
 import {
+  assertExtClean,
+  assertTableClean,
   buildDisk,
   buildFamilyDisk,
   buildLvmTestDisk,
   fileContains,
   guestCat,
   leftovers,
+  tempFiles,
 } from "./testing/index.ts";
 
 const MiB = 1 << 20;
@@ -70,33 +73,12 @@ function extentsOf(vg: VolumeGroup, name: string): { at: number; count: number }
   return { at: s.pvStartPe as number, count: s.sizePe };
 }
 
-async function fsckClean(image: string, offset: number): Promise<void> {
-  const r = await runTool("e2fsck", ["-fn", `${image}?offset=${offset}`], { okCodes: [0, 1, 2, 4, 8] });
-  assert.equal(r.code, 0, `e2fsck -fn found problems:\n${r.stdout}${r.stderr}`);
-}
-
-async function tableClean(image: string, label: "dos" | "gpt" = "dos"): Promise<void> {
-  const v = await runTool("sfdisk", ["-V", image], { okCodes: [0, 1] });
-  assert.equal(v.code, 0, `sfdisk -V: ${v.stdout}${v.stderr}`);
-  assert.match(v.stdout, /No errors detected/);
-  if (label === "gpt") {
-    const g = await runTool("sgdisk", ["-v", image], { okCodes: [0, 1, 2, 3, 4] });
-    assert.match(g.stdout, /No problems found/, g.stdout);
-  }
-}
-
 describe("shrink inside LVM (filesystem, volume, PV, partition) without device-mapper", () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "icaas-shrink-lvm-"));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tempFile = tempFiles("icaas-shrink-lvm-");
 
   it("shrinks an ext root volume, recreates swap_1 and moves a data volume down, then cuts the PV and the partition", async () => {
     const marker = `LVM-SECRET-${Math.random().toString(36).slice(2)}`;
-    const disk = await buildLvmTestDisk(join(dir, "debian-lvm.raw"), { data: true, marker });
+    const disk = await buildLvmTestDisk(tempFile("debian-lvm.raw"), { data: true, marker });
     const osRelease = await guestCat(disk.path, disk.volumes.root?.offset as number, "/usr/lib/os-release");
     assert.ok(osRelease?.includes("Debian"));
     const prepared = await prepareImage(disk.path);
@@ -130,11 +112,11 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
     assert.equal(p2.bytes, MiB + used * EXTENT, "the partition ends with the PV");
     assert.equal(r.newSize, p2.offset + p2.bytes + MiB);
     assert.ok(r.newSize < disk.size / 2, `the image shrank: ${disk.size} → ${r.newSize}`);
-    await tableClean(disk.path);
+    await assertTableClean(disk.path);
 
     // Everything is where the new metadata says, and intact.
     const at = (pe: number) => p2.offset + MiB + pe * EXTENT;
-    await fsckClean(disk.path, at(0));
+    await assertExtClean(disk.path, at(0));
     const rootFs = await probeFilesystem(disk.path, at(0), root.count * EXTENT);
     assert.equal(rootFs.uuid, disk.rootUuid);
     assert.ok(
@@ -144,7 +126,7 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
     assert.equal(await guestCat(disk.path, at(0), "/usr/lib/os-release"), osRelease);
     const swapFs = await probeFilesystem(disk.path, at(swap.at), swap.count * EXTENT);
     assert.deepEqual([swapFs.type, swapFs.uuid, swapFs.label], ["swap", disk.swapUuid, "swap1"]);
-    await fsckClean(disk.path, at(data.at));
+    await assertExtClean(disk.path, at(data.at));
     assert.equal(await guestCat(disk.path, at(data.at), "/hello.txt"), disk.dataText);
     assert.ok(!(await fileContains(disk.path, marker)));
 
@@ -167,7 +149,7 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
   });
 
   it("shrinks a PV in a logical partition (Debian's MBR layout) and ends the extended partition with it", async () => {
-    const disk = await buildLvmTestDisk(join(dir, "logical.raw"), { logical: true });
+    const disk = await buildLvmTestDisk(tempFile("logical.raw"), { logical: true });
     const r = await shrinkImage(disk.path);
     assert.deepEqual([r.partition, r.skipped], [5, undefined]);
     const { vg, pvBytes, checks } = await readBack(disk.path, 5);
@@ -182,13 +164,13 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
     assert.equal(p5.bytes, MiB + pvBytes);
     assert.equal(ext.start + ext.size, p5.start + p5.size, "the extended partition ends with the PV");
     assert.equal(r.newSize, p5.offset + p5.bytes + MiB);
-    await tableClean(disk.path);
-    await fsckClean(disk.path, p5.offset + MiB);
+    await assertTableClean(disk.path);
+    await assertExtClean(disk.path, p5.offset + MiB);
     assert.deepEqual(await leftovers(disk.path), []);
   });
 
   it("shrinks a PV on GPT and moves the backup header to the new end", async () => {
-    const disk = await buildLvmTestDisk(join(dir, "gpt.raw"), { gpt: true, data: true });
+    const disk = await buildLvmTestDisk(tempFile("gpt.raw"), { gpt: true, data: true });
     const r = await shrinkImage(disk.path);
     assert.deepEqual([r.partition, r.skipped], [2, undefined]);
     const { vg, pvBytes, checks } = await readBack(disk.path);
@@ -198,7 +180,7 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
     const p2 = (await readPartitionTable(disk.path))?.partitions.find((p) => p.number === 2);
     assert.equal(p2?.bytes, MiB + pvBytes);
     assert.equal(r.newSize, (p2?.offset as number) + (p2?.bytes as number) + MiB);
-    await tableClean(disk.path, "gpt");
+    await assertTableClean(disk.path, "gpt");
     const data = extentsOf(vg, "data");
     assert.equal(
       await guestCat(disk.path, (p2?.offset as number) + MiB + data.at * EXTENT, "/hello.txt"),
@@ -207,7 +189,7 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
   });
 
   it("leaves a volume group it cannot rewrite untouched and says why (a root of two segments)", async () => {
-    const disk = await buildLvmTestDisk(join(dir, "two-segments.raw"), { rootExtendedMiB: 8 });
+    const disk = await buildLvmTestDisk(tempFile("two-segments.raw"), { rootExtendedMiB: 8 });
     const before = await readBack(disk.path);
     const lines: string[] = [];
     const r = await shrinkImage(disk.path, { log: (l) => lines.push(l) });
@@ -221,12 +203,12 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
     const afterShrink = await readBack(disk.path);
     assert.deepEqual(afterShrink.vg, before.vg, "the metadata is unchanged");
     assert.equal(afterShrink.pvBytes, before.pvBytes);
-    await fsckClean(disk.path, disk.volumes.root?.offset as number);
+    await assertExtClean(disk.path, disk.volumes.root?.offset as number);
     assert.deepEqual(await leftovers(disk.path), []);
   });
 
   it("leaves a volume group spanning two PVs untouched and says why", async () => {
-    const path = join(dir, "two-pvs.raw");
+    const path = tempFile("two-pvs.raw");
     const disk = await buildDisk(path, {
       label: "dos",
       sizeMiB: 64,
@@ -263,7 +245,7 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
   });
 
   it("cuts only the free extents after an XFS root volume (XFS cannot shrink) and says so", async () => {
-    const disk = await buildFamilyDisk(join(dir, "rhel-lvm.raw"), "rhel-lvm", "XFS-LVM");
+    const disk = await buildFamilyDisk(tempFile("rhel-lvm.raw"), "rhel-lvm", "XFS-LVM");
     const r = await shrinkImage(disk.path);
     assert.equal(
       r.skipped,
@@ -278,14 +260,14 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
     const p2 = (await readPartitionTable(disk.path))?.partitions.find((p) => p.number === 2);
     assert.equal(p2?.bytes, MiB + 84 * EXTENT);
     assert.equal(r.newSize, (p2?.offset as number) + (p2?.bytes as number) + MiB);
-    await tableClean(disk.path);
+    await assertTableClean(disk.path);
     const again = await inspectImage(disk.path);
     assert.equal(again.os?.distro, "rocky");
     assert.deepEqual(await leftovers(disk.path), []);
   });
 
   it("the scrub check reads the free blocks of ext volumes too, and names the volume", async () => {
-    const disk = await buildLvmTestDisk(join(dir, "dirty.raw"));
+    const disk = await buildLvmTestDisk(tempFile("dirty.raw"));
     const root = disk.volumes.root as { offset: number; bytes: number };
     assert.deepEqual(
       (await verifyFreeBlocksZero(disk.path)).map((r) => [r.partition, r.volume]),
@@ -307,7 +289,7 @@ describe("shrink inside LVM (filesystem, volume, PV, partition) without device-m
   });
 
   it("releases its loop devices when cancelled half-way", async () => {
-    const disk = await buildLvmTestDisk(join(dir, "cancel.raw"), { data: true });
+    const disk = await buildLvmTestDisk(tempFile("cancel.raw"), { data: true });
     const ac = new AbortController();
     await assert.rejects(
       shrinkImage(disk.path, {

@@ -7,9 +7,10 @@ import { after, before, describe, it } from "node:test";
 import { inspectImage } from "./inspect.ts";
 import { readPartitionTable } from "./partitions.ts";
 import { prepareImage } from "./prepare.ts";
-import { runTool } from "./run-tool.ts";
 import { shrinkImage } from "./shrink.ts";
 import {
+  assertExtClean,
+  assertTableClean,
   buildDisk,
   buildFamilyDisk,
   buildTestDisk,
@@ -20,21 +21,6 @@ import {
 } from "./testing/index.ts";
 
 const MiB = 1 << 20;
-
-async function fsckClean(image: string, offset: number): Promise<void> {
-  const r = await runTool("e2fsck", ["-fn", `${image}?offset=${offset}`], { okCodes: [0, 1, 2, 4, 8] });
-  assert.equal(r.code, 0, `e2fsck -fn found problems:\n${r.stdout}${r.stderr}`);
-}
-
-async function tableClean(image: string, label: "dos" | "gpt"): Promise<void> {
-  const v = await runTool("sfdisk", ["-V", image], { okCodes: [0, 1] });
-  assert.equal(v.code, 0, `sfdisk -V: ${v.stdout}${v.stderr}`);
-  assert.match(v.stdout, /No errors detected/);
-  if (label === "gpt") {
-    const g = await runTool("sgdisk", ["-v", image], { okCodes: [0, 1, 2, 3, 4] });
-    assert.match(g.stdout, /No problems found/, g.stdout);
-  }
-}
 
 describe("prepare + shrink on MBR and GPT disks, with and without swap, 1 KiB and 4 KiB blocks", () => {
   let dir: string;
@@ -118,8 +104,8 @@ describe("prepare + shrink on MBR and GPT disks, with and without swap, 1 KiB an
         );
       }
 
-      await fsckClean(path, root.offset);
-      await tableClean(path, c.label);
+      await assertExtClean(path, root.offset);
+      await assertTableClean(path, c.label);
       const uuid = prepared.inspection.root?.filesystem.uuid as string;
       await verifyPreparedDebian(path, root.offset, uuid);
       assert.ok(!(await fileContains(path, marker)), "the marker is not in the shrunk image either");
@@ -143,8 +129,8 @@ describe("shrink edge cases", () => {
     const r = await shrinkImage(disk.path);
     assert.equal(r.swap, undefined);
     assert.ok(r.newSize < r.oldSize);
-    await fsckClean(disk.path, disk.rootOffset);
-    await tableClean(disk.path, "dos");
+    await assertExtClean(disk.path, disk.rootOffset);
+    await assertTableClean(disk.path, "dos");
   });
 
   it("drops a trailing swap after a filesystem it cannot shrink, and keeps that filesystem whole", async () => {
@@ -169,7 +155,7 @@ describe("shrink edge cases", () => {
     assert.match(r.skipped ?? "", /^XFS cannot shrink: partition 1 keeps its size/);
     assert.equal(r.newSize, 31 * MiB + MiB);
     assert.equal((await head()).slice(0, 4), "XFSB");
-    await tableClean(path, "gpt");
+    await assertTableClean(path, "gpt");
   });
 
   it("after dropping a logical swap, ends the extended partition with the logical one it keeps", async () => {
@@ -191,7 +177,7 @@ describe("shrink edge cases", () => {
     assert.ok(ext && five);
     assert.equal(ext.start + ext.size, five.start + five.size);
     assert.equal(r.newSize, (five.start + five.size) * 512 + MiB);
-    await tableClean(path, "dos");
+    await assertTableClean(path, "dos");
   });
 
   it("keeps an XFS filesystem whole (XFS cannot shrink) and cuts only the unallocated space after it", async () => {
@@ -206,7 +192,7 @@ describe("shrink edge cases", () => {
     );
     assert.ok(lines.some((l) => l.includes("XFS cannot shrink")));
     assert.equal(await checkFilesystem(path, { offset: MiB, bytes: 40 * MiB }, "xfs"), "");
-    await tableClean(path, "dos");
+    await assertTableClean(path, "dos");
   });
 
   it("shrinks a btrfs root on its mount (openSUSE subvolumes), then the partition and the file", async () => {
@@ -226,7 +212,7 @@ describe("shrink edge cases", () => {
     assert.equal(r.newSize, p1.offset + p1.bytes + MiB);
     assert.ok(lines.some((l) => /btrfs partition 1: \d+ → \d+ bytes/.test(l)));
     assert.equal(await checkFilesystem(disk.path, p1, "btrfs"), "");
-    await tableClean(disk.path, "dos");
+    await assertTableClean(disk.path, "dos");
     // Still the same guest: inspection finds it in its snapshot subvolume.
     const again = await inspectImage(disk.path);
     assert.equal(again.root?.subvolume, "@/.snapshots/1/snapshot");
@@ -243,6 +229,6 @@ describe("shrink edge cases", () => {
     assert.equal(r.swap, "2:16");
     assert.match(r.skipped ?? "", /syslinux/);
     assert.equal(r.newSize, disk.rootOffset + disk.rootBytes + MiB);
-    await fsckClean(disk.path, disk.rootOffset);
+    await assertExtClean(disk.path, disk.rootOffset);
   });
 });

@@ -1,42 +1,27 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, open, readFile, rm, truncate } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open, readFile, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import {
-  DEMO_TOKEN,
-  DEMO_USER_UUID,
-  type Devcloud,
-  objectStoreFactory,
-  startDevcloud,
-} from "@icaas/devcloud";
-import { PithosClient } from "./pithos.ts";
+import type { Devcloud } from "@icaas/devcloud";
+import type { PithosClient } from "./pithos.ts";
+import { type PithosDevcloud, startPithosDevcloud } from "./testing/index.ts";
 
 const BS = 4 * 1024 * 1024;
 
 describe("BlockPresender against devcloud", () => {
+  let stack: PithosDevcloud;
   let dir: string;
   let cloud: Devcloud;
   let pithos: PithosClient;
   const received = () => cloud.counters.get("pithos.blocksReceived");
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "icaas-presend-"));
-    cloud = await startDevcloud({ dataDir: join(dir, "cloud"), services: [objectStoreFactory] });
-    pithos = new PithosClient({
-      storageUrl: `${cloud.url}/object-store/v1`,
-      account: DEMO_USER_UUID,
-      token: DEMO_TOKEN,
-      retries: 2,
-      backoffMs: 5,
-    });
-    await pithos.createContainer("pre");
+    stack = await startPithosDevcloud("pre");
+    ({ dir, cloud, pithos } = stack);
   });
   after(async () => {
-    cloud.injection.set({});
-    await cloud.close();
-    await rm(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   /** Writes block `index` of `path` (random data unless `data` is given) and says so to the pre-sender. */

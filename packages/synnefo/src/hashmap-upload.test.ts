@@ -9,19 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import {
-  DEMO_TOKEN,
-  DEMO_USER_UUID,
-  type Devcloud,
-  type ObjectStoreModule,
-  objectStoreFactory,
-  startDevcloud,
-} from "@icaas/devcloud";
+import { DEMO_TOKEN, DEMO_USER_UUID, type Devcloud, type ObjectStoreModule } from "@icaas/devcloud";
 import { hashFile } from "./block-hasher.ts";
 import { SynnefoError } from "./errors.ts";
 import { emptyBlockHash, merkleHash } from "./merkle.ts";
 import { PithosClient, type UploadFileResult } from "./pithos.ts";
 import { writeDiskLikeFile } from "./testing/disk-like-file.ts";
+import { type PithosDevcloud, startPithosDevcloud } from "./testing/index.ts";
 
 const MiB = 1024 * 1024;
 const BS = 4 * MiB;
@@ -53,26 +47,18 @@ function runChild(args: string[]): Promise<UploadFileResult & { seconds: number;
 }
 
 describe("hashmap upload against devcloud", () => {
+  let stack: PithosDevcloud;
   let dir: string;
   let cloud: Devcloud;
   let pithos: PithosClient;
   const counter = async (name: string) => cloud.counters.get(name);
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "icaas-upload-"));
-    cloud = await startDevcloud({ dataDir: join(dir, "cloud"), services: [objectStoreFactory] });
-    pithos = new PithosClient({
-      storageUrl: `${cloud.url}/object-store/v1`,
-      account: DEMO_USER_UUID,
-      token: DEMO_TOKEN,
-      retries: 12,
-      backoffMs: 5,
-    });
-    await pithos.createContainer("images");
+    stack = await startPithosDevcloud("images", 12);
+    ({ dir, cloud, pithos } = stack);
   });
   after(async () => {
-    await cloud.close();
-    await rm(dir, { recursive: true, force: true });
+    await stack.close();
   });
 
   test("1 GiB, half zero blocks: identical bytes back, ETag = local Merkle hash, re-upload sends no block, RSS < 200 MiB", async () => {

@@ -1,28 +1,20 @@
 /** @module tasks/bitnami.test — tests for the Bitnami task on the old Ubuntu 14.04 and the current Debian layouts. */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { stat } from "node:fs/promises";
+import { describe, it } from "node:test";
 import { prepareImage } from "../prepare.ts";
 import { runTool } from "../run-tool.ts";
 import { shrinkImage } from "../shrink.ts";
-import { buildTestDisk, fileContains, guestCat, guestLs, guestStat } from "../testing/index.ts";
+import { buildTestDisk, fileContains, guestCat, guestLs, guestStat, tempFiles } from "../testing/index.ts";
 import { CHANGE_PASSWORD_HELPER, WELCOME_IPADDRESS } from "./bitnami.ts";
 
 describe("Bitnami images", () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "icaas-bitnami-test-"));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tempFile = tempFiles("icaas-bitnami-test-");
 
   it("old Ubuntu 14.04 stack: password script gone, welcome fixed, upstart ssh back, helper, first boot via upstart", async () => {
     const marker = `BITNAMI-SECRET-${Math.random().toString(36).slice(2)}`;
     const disk = await buildTestDisk({
-      path: join(dir, "ubuntu.raw"),
+      path: tempFile("ubuntu.raw"),
       fixture: "ubuntu1404-bitnami",
       features: "^metadata_csum,^64bit",
       marker,
@@ -96,7 +88,7 @@ describe("Bitnami images", () => {
 
   it("current Debian stack: removes sshd_not_to_be_run and enables ssh.service", async () => {
     const disk = await buildTestDisk({
-      path: join(dir, "debian.raw"),
+      path: tempFile("debian.raw"),
       swap: false,
       omit: ["/etc/systemd/system/multi-user.target.wants/ssh.service"],
       extraFiles: {

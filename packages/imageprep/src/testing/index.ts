@@ -18,5 +18,13 @@ export {
 } from "./build-test-disk.ts";
 export { fileContains, type GuestStat, guestCat, guestLs, guestStat } from "./guest.ts";
 export { type GuestTree, type TreeEntry, writeTree } from "./guest-tree.ts";
-export { checkFilesystem, leftovers, type ReadBackPartition, withReadOnlyMounts } from "./read-back.ts";
+export {
+  assertExtClean,
+  assertTableClean,
+  checkFilesystem,
+  leftovers,
+  type ReadBackPartition,
+  withReadOnlyMounts,
+} from "./read-back.ts";
+export { tempFiles } from "./temp-files.ts";
 export { assertNoSecretLeft, DEBIAN_FIXTURE_METADATA, verifyPreparedDebian } from "./verify-prepared.ts";

@@ -1,4 +1,5 @@
 /** @module testing/read-back — mounts partitions of an image read-only with losetup and mount, to check results independently of the code under test (only the loop attach/detach is shared). */
+import assert from "node:assert/strict";
 import { mkdtemp, readFile, rmdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,5 +74,22 @@ export async function checkFilesystem(
     return r.code === 0 ? "" : `${r.stdout}${r.stderr}`;
   } finally {
     await cleanup.unwind();
+  }
+}
+
+/** `e2fsck -fn` of the ext filesystem at `offset` finds nothing to fix. */
+export async function assertExtClean(image: string, offset: number): Promise<void> {
+  const r = await runTool("e2fsck", ["-fn", `${image}?offset=${offset}`], { okCodes: [0, 1, 2, 4, 8] });
+  assert.equal(r.code, 0, `e2fsck -fn found problems:\n${r.stdout}${r.stderr}`);
+}
+
+/** `sfdisk -V` (and for GPT `sgdisk -v`) find nothing wrong with the partition table. */
+export async function assertTableClean(image: string, label: "dos" | "gpt" = "dos"): Promise<void> {
+  const v = await runTool("sfdisk", ["-V", image], { okCodes: [0, 1] });
+  assert.equal(v.code, 0, `sfdisk -V: ${v.stdout}${v.stderr}`);
+  assert.match(v.stdout, /No errors detected/);
+  if (label === "gpt") {
+    const g = await runTool("sgdisk", ["-v", image], { okCodes: [0, 1, 2, 3, 4] });
+    assert.match(g.stdout, /No problems found/, g.stdout);
   }
 }

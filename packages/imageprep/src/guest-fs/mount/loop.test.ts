@@ -5,24 +5,22 @@ import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { runTool } from "../../run-tool.ts";
 import { CleanupStack } from "./cleanup.ts";
 import { attachLoop, loopsOf } from "./loop.ts";
 
-describe("loop devices", () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "icaas-loop-test-"));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+/** Two 8 MiB image files in a new directory, and the files' removal. */
+async function twoImages(): Promise<{ ours: string; theirs: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "icaas-loop-test-"));
+  const [ours, theirs] = [join(dir, "ours.raw"), join(dir, "theirs.raw")];
+  for (const f of [ours, theirs]) await writeFile(f, Buffer.alloc(8 * 1048576));
+  return { ours, theirs, remove: () => rm(dir, { recursive: true, force: true }) };
+}
 
+describe("loop devices", () => {
   it("never detaches a device whose name another attach reuses after ours was gone", async () => {
-    const ours = join(dir, "gone.raw");
-    const theirs = join(dir, "reuser.raw");
-    for (const f of [ours, theirs]) await writeFile(f, Buffer.alloc(8 * 1048576));
+    const { ours, theirs, remove } = await twoImages();
     const cleanup = new CleanupStack();
     const device = await attachLoop(cleanup, ours, 0, 4 * 1048576, false);
     await runTool("losetup", ["-d", device]);
@@ -32,13 +30,12 @@ describe("loop devices", () => {
       assert.deepEqual(await loopsOf(theirs), [device]);
     } finally {
       await runTool("losetup", ["-d", device]).catch(() => undefined);
+      await remove();
     }
   });
 
   it("a busy device detaches when freed, and its name, reused at once by another attach, is left alone", async () => {
-    const ours = join(dir, "ours.raw");
-    const theirs = join(dir, "theirs.raw");
-    for (const f of [ours, theirs]) await writeFile(f, Buffer.alloc(8 * 1048576));
+    const { ours, theirs, remove } = await twoImages();
     const cleanup = new CleanupStack();
     const device = await attachLoop(cleanup, ours, 1048576, 4 * 1048576, false);
     // Another opener (as a probing blkid would be) holds the device, so losetup -d only marks it for
@@ -65,6 +62,7 @@ describe("loop devices", () => {
       assert.deepEqual(await loopsOf(theirs), [device], "theirs, under the reused name, is still attached");
     } finally {
       await runTool("losetup", ["-d", device]).catch(() => undefined);
+      await remove();
     }
   });
 });
