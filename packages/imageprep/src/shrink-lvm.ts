@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { ImagePrepError } from "./errors.ts";
-import { isExt, probeFilesystem } from "./fs-probe.ts";
+import { type FilesystemInfo, isExt, probeFilesystem } from "./fs-probe.ts";
 import { withExtFs } from "./guest-fs/debugfs/debugfs-fs.ts";
 import { CleanupStack } from "./guest-fs/mount/cleanup.ts";
 import { attachLoop } from "./guest-fs/mount/loop.ts";
@@ -163,20 +163,18 @@ async function moveVolumes(
   }
 }
 
+/** A volume of the VG, where its bytes are and what filesystem they hold (probed once). */
+interface ProbedVolume {
+  name: string;
+  offset: number;
+  bytes: number;
+  fs: FilesystemInfo;
+}
+
 /** The ext volume holding /etc/fstab, if one does. */
-async function findExtRoot(
-  image: string,
-  pvOffset: number,
-  layout: PvLayout,
-): Promise<{ name: string; offset: number; bytes: number } | undefined> {
-  for (const v of layout.volumes) {
-    const seg = v.segments[0];
-    if (v.segments.length !== 1 || seg?.pvStartPe === undefined) continue;
-    const offset = pvOffset + layout.peStart + seg.pvStartPe * layout.extentSize;
-    const bytes = seg.sizePe * layout.extentSize;
-    if (!isExt((await probeFilesystem(image, offset, bytes)).type)) continue;
-    if (await withExtFs(image, offset, (fs) => fs.isFile("/etc/fstab")))
-      return { name: v.name, offset, bytes };
+async function findExtRoot(image: string, volumes: ProbedVolume[]): Promise<ProbedVolume | undefined> {
+  for (const v of volumes) {
+    if (isExt(v.fs.type) && (await withExtFs(image, v.offset, (fs) => fs.isFile("/etc/fstab")))) return v;
   }
   return undefined;
 }
@@ -217,10 +215,14 @@ export async function shrinkLvmPv(
     const resize: { root?: string; rootExtents?: number; swaps: Set<string> } = { swaps: new Set() };
     const swapIds = new Map<string, { uuid?: string; label?: string }>();
     const xfs: string[] = [];
+    // One linear segment each (refusal() saw to it): probed once, for swap, XFS and the root.
+    const probed: ProbedVolume[] = [];
     for (const v of layout.volumes) {
       const seg = v.segments[0] as { pvStartPe: number; sizePe: number };
       const offset = p.offset + layout.peStart + seg.pvStartPe * layout.extentSize;
-      const fs = await probeFilesystem(image, offset, seg.sizePe * layout.extentSize);
+      const bytes = seg.sizePe * layout.extentSize;
+      const fs = await probeFilesystem(image, offset, bytes);
+      probed.push({ name: v.name, offset, bytes, fs });
       if (fs.type === "xfs") xfs.push(`${layout.vg}/${v.name}`);
       if (fs.type === "swap") {
         resize.swaps.add(v.name);
@@ -231,11 +233,11 @@ export async function shrinkLvmPv(
       }
     }
     await assertNotHeld(device);
-    const root = await findExtRoot(image, p.offset, layout);
+    const root = await findExtRoot(image, probed);
     if (root) {
       const name = `LVM volume ${layout.vg}/${root.name}`;
-      const fs = await probeFilesystem(image, root.offset, root.bytes);
-      const resized = await shrinkExtFilesystem(image, { ...root, name }, fs, extra, options);
+      const range = { name, offset: root.offset, bytes: root.bytes };
+      const resized = await shrinkExtFilesystem(image, range, root.fs, extra, options);
       const fsBytes = resized.blocks * resized.blockSize;
       resize.root = root.name;
       resize.rootExtents = Math.ceil(fsBytes / layout.extentSize);
