@@ -2,7 +2,6 @@
 // Finds every *.test.ts below the given roots (default: packages and tests, without tests/vm) and runs
 // them with node's own test runner through tsx. Node 20 has no glob support in `--test`, hence this file.
 // tests/vm boots QEMU guests for minutes: `npm run test:vm` runs it on its own, one file at a time.
-// tests/vm-layouts (the other disk layouts' boot tests, issue 13) is `npm run test:vm:layouts`.
 import { spawn } from "node:child_process";
 import { lstatSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -24,19 +23,13 @@ function find(dir, out) {
 }
 
 const VM_TESTS = join(root, "tests/vm");
-const LAYOUT_TESTS = join(root, "tests/vm-layouts");
 const files = [];
 for (const r of roots.length > 0 ? roots : ["packages", "tests"]) {
   const abs = join(root, r);
   if (statSync(abs, { throwIfNoEntry: false })?.isFile()) files.push(abs);
   else if (statSync(abs, { throwIfNoEntry: false })) find(abs, files);
 }
-if (roots.length === 0)
-  files.splice(
-    0,
-    files.length,
-    ...files.filter((f) => !f.startsWith(`${VM_TESTS}/`) && !f.startsWith(`${LAYOUT_TESTS}/`)),
-  );
+if (roots.length === 0) files.splice(0, files.length, ...files.filter((f) => !f.startsWith(`${VM_TESTS}/`)));
 files.sort();
 if (files.length === 0) {
   console.error("run-tests: no test files found");

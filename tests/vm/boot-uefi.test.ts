@@ -11,10 +11,10 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { type Build, createBuild, type Pipeline, waitBuild } from "../e2e/pipeline-harness.ts";
-import type { Guest } from "../vm/guest-ssh.ts";
-import { publishedImageChecks, QEMU_FLAVOR, startQemuPipeline } from "../vm/published-image-checks.ts";
-import { type BootableSource, ensureBootableSource } from "../vm/source/bootable-source.ts";
-import { type AdminServer, assertNoQemuLeft, run } from "../vm/vm-harness.ts";
+import type { Guest } from "./guest-ssh.ts";
+import { publishedImageChecks, QEMU_FLAVOR, startQemuPipeline } from "./published-image-checks.ts";
+import { type BootableSource, ensureBootableSource } from "./source/bootable-source.ts";
+import { type AdminServer, assertNoQemuLeft, run } from "./vm-harness.ts";
 
 let p: Pipeline | undefined;
 let source: BootableSource;

@@ -8,14 +8,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type Build, createBuild, type Pipeline, waitBuild } from "../e2e/pipeline-harness.ts";
-import { publishedImageChecks, QEMU_FLAVOR, startQemuPipeline } from "../vm/published-image-checks.ts";
+import { publishedImageChecks, QEMU_FLAVOR, startQemuPipeline } from "./published-image-checks.ts";
 import {
   type BootableSource,
   ensureBootableSource,
   type SourceVariant,
   variantName,
-} from "../vm/source/bootable-source.ts";
-import { assertNoQemuLeft } from "../vm/vm-harness.ts";
+} from "./source/bootable-source.ts";
+import { assertNoQemuLeft } from "./vm-harness.ts";
 
 const VARIANTS: Array<{ variant: SourceVariant; what: string }> = [
   { variant: { fs: "xfs" }, what: "root on XFS" },
