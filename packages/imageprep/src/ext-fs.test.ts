@@ -1,6 +1,6 @@
 /** @module ext-fs.test — tests for the debugfs seam: guest links, listings, edits that keep modes/owners/xattrs, fsck-clean. */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -77,6 +77,41 @@ describe("ext-fs (debugfs seam)", () => {
       assert.equal((await fs.stat("/lib"))?.type, "dir");
       assert.equal((await fs.stat("/"))?.type, "dir");
     });
+  });
+
+  it("looks up a deep path with one debugfs run for the directories on its way, links included", async () => {
+    // A debugfs on PATH that counts its runs, then runs the real one.
+    const bin = join(dir, "counting-bin");
+    const runs = join(dir, "debugfs-runs");
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, "debugfs"), `#!/bin/sh\necho run >> '${runs}'\nexec /usr/sbin/debugfs "$@"\n`, {
+      mode: 0o755,
+    });
+    const count = async () => (await readFile(runs, "utf8").catch(() => "")).split("\n").length - 1;
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      await withExtFs(disk.path, disk.rootOffset, async (fs) => {
+        const opened = await count();
+        // "/", "/var", "/var/log" and "/var/log/apt" in one run, then the file's dump.
+        assert.match((await fs.readText("/var/log/apt/history.log")) ?? "", /\S/);
+        assert.equal((await count()) - opened, 2);
+        // /lib is a link (to usr/lib): what lies past it is not taken from the prefetch.
+        assert.match(
+          (await fs.readText("/lib/systemd/system/ssh.service")) ?? "",
+          /ExecStart=\/usr\/sbin\/sshd/,
+        );
+        assert.equal((await fs.stat("/lib/systemd/system"))?.type, "dir");
+        assert.equal(
+          await fs.realpath("/lib/systemd/system/ssh.service"),
+          "/usr/lib/systemd/system/ssh.service",
+        );
+        assert.equal(await fs.readText("/var/log/nothing/here/at/all"), undefined);
+        assert.equal(await fs.readText("/etc/fstab/not/a/dir"), undefined);
+      });
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it("replaces a file keeping its mode, owner and extended attributes, then stays fsck-clean", async () => {

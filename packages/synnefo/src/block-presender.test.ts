@@ -65,23 +65,6 @@ describe("BlockPresender against devcloud", () => {
     assert.equal(received() - before, 2, "Pithos received the two data blocks only");
   });
 
-  test("skips the blocks finished while it is held back (the writer needs the CPU)", async () => {
-    const path = await newFile("held.raw");
-    const before = received();
-    let held = true;
-    const pre = pithos.presender("pre", path, { holdBack: () => held });
-    for (let i = 0; i < 4; i++) {
-      await writeBlock(path, i);
-      pre.dataAt(i * BS, BS);
-      if (i === 2) held = false;
-      pre.finalBelow((i + 1) * BS);
-    }
-    const stats = await pre.finish();
-    assert.equal(stats.blocksSkipped, 2, "blocks 0 and 1 were finished while it was held back");
-    assert.equal(stats.blocksSent, 2);
-    assert.equal(received() - before, 2);
-  });
-
   test("the upload after a pre-send sends only the blocks changed since, and stores the file exactly", async () => {
     const path = await newFile("prepared.raw");
     const pre = pithos.presender("pre", path);

@@ -12,11 +12,6 @@ export interface PresendOptions {
   concurrency?: number;
   /** Finished blocks that may wait for a sender; past this, new ones are skipped. Default 4. */
   maxWaiting?: number;
-  /**
-   * Asked as each block is finished: true skips it (the writer is the bottleneck and needs the CPU
-   * more; the upload sends the block later if Pithos still lacks it).
-   */
-  holdBack?: () => boolean;
   /** Run before the container's HEAD, e.g. to create it. */
   prepare?: () => Promise<unknown>;
   /** Stops everything at once (the connections are closed). */
@@ -26,7 +21,7 @@ export interface PresendOptions {
 export interface PresendStats {
   blocksSent: number;
   bytesSent: number;
-  /** Finished blocks not sent because the sender was behind or held back (the upload sends them if needed). */
+  /** Finished blocks not sent because the sender was behind (the upload sends them if needed). */
   blocksSkipped: number;
   /** Blocks read and found all zero (never sent). */
   zeroBlocks: number;
@@ -127,7 +122,7 @@ export class BlockPresender {
       if (b >= limit) continue;
       this.#dirty.delete(b);
       const full = this.#waiting.length >= (this.#options.maxWaiting ?? 4);
-      if (full || this.#options.holdBack?.()) this.#stats.blocksSkipped++;
+      if (full) this.#stats.blocksSkipped++;
       else this.#waiting.push(b);
     }
     this.#pump();

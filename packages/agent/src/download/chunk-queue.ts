@@ -24,11 +24,6 @@ export class ChunkQueue implements AsyncIterable<Buffer> {
     this.#highWater = highWater;
   }
 
-  /** True while at least half of `highWater` waits: the consumer is slower than the producer. */
-  get behind(): boolean {
-    return this.#bytes * 2 >= this.#highWater;
-  }
-
   /** False once the consumer is gone: nothing pushed is looked at any more. */
   get open(): boolean {
     return !this.#closed;

@@ -81,11 +81,6 @@ export class StreamedImage {
     }
   }
 
-  /** True while the decode is slower than the download (it, not the network, sets the pace). */
-  get behind(): boolean {
-    return this.#queue.behind;
-  }
-
   /** The download's next bytes (the ones just written to its file). */
   readonly push = async (chunks: Buffer[]): Promise<void> => {
     for (const chunk of chunks) {

@@ -24,11 +24,11 @@ export const downloadStep = defineStep("download", "Downloading image file...", 
     // A leading dot: no downloaded file is ever named so (download names drop them).
     const raw = join(ctx.workDir, ".streamed.raw");
     // The decoded disk's blocks go to Pithos while the rest still arrives, so the upload step
-    // finds most of them stored; the container must exist for its block POSTs.
+    // finds most of them stored; the container must exist for its block POSTs. Never held back for
+    // a decode that sets the pace: the work is the upload's anyway, and done now it overlaps the
+    // decode (bench/pipeline, 2 cores: a build 0.7 s faster than when it waited).
     const presend = ctx.services.imageStore.presender(image.container, raw, {
       prepare: () => ctx.services.imageStore.createContainer(image.container),
-      // A decode that cannot keep up with the download needs the CPU more than the upload does.
-      holdBack: () => streamed.behind,
       signal: ctx.signal,
     });
     state.presend = presend;

@@ -59,7 +59,14 @@ export abstract class ResolvingGuestFs implements GuestFs {
   abstract rename(from: string, to: string): Promise<void>;
   abstract close(): Promise<void>;
 
-  protected resolve(path: string, followLast: boolean): Promise<{ path: string; exists: boolean }> {
+  /**
+   * Called before `path` is resolved: a backend whose lookups are costly may fetch at once what the
+   * resolver would ask for one directory at a time. What it keeps must be true of real paths.
+   */
+  protected async prefetch(_path: string): Promise<void> {}
+
+  protected async resolve(path: string, followLast: boolean): Promise<{ path: string; exists: boolean }> {
+    await this.prefetch(path);
     return resolveGuestPath(
       {
         entryType: (dir, name) => this.entryType(dir, name),

@@ -10,6 +10,7 @@ import {
   type EntryType,
   type ExtStat,
   type GuestFs,
+  joinGuest,
   type Ownership,
   parentOf,
   TYPE_BITS,
@@ -27,6 +28,16 @@ function q(s: string): string {
 
 function octal(n: number): string {
   return `0${n.toString(8)}`;
+}
+
+/** A directory's `ls -p` output; undefined when the path is missing or no directory. */
+function parseListing(text: string): DirEntry[] | undefined {
+  const entries = text
+    .split("\n")
+    .map(parseLsLine)
+    .filter((e): e is DirEntry => e !== undefined);
+  // A directory always lists "." — no lines at all means the path is missing or not a directory.
+  return entries.length > 0 ? entries : undefined;
 }
 
 /** Parses one `ls -p` line: `/inode/mode/uid/gid/name/size/`. */
@@ -198,16 +209,37 @@ class DebugfsExtFs extends ResolvingGuestFs {
     if (unique.length > 0) {
       const { sections } = await this.run(unique.map((d) => `ls -p ${q(d)}`));
       unique.forEach((d, i) => {
-        const text = sections[i] ?? "";
-        const entries = text
-          .split("\n")
-          .map(parseLsLine)
-          .filter((e): e is DirEntry => e !== undefined);
-        // A directory always lists "." — no lines at all means the path is missing or not a directory.
-        this.listings.set(d, entries.length > 0 ? entries : undefined);
+        this.listings.set(d, parseListing(sections[i] ?? ""));
       });
     }
     return dirs.map((d) => this.listings.get(d));
+  }
+
+  /**
+   * The directories on the way to `path` that are not listed yet, listed in one debugfs run rather
+   * than one run each as the resolver walks down (each run costs a process and the filesystem's
+   * opening). A listing is kept only where the listing above it shows that name as a real directory:
+   * past a link, a missing name or a file the resolver goes on alone.
+   */
+  protected override async prefetch(path: string): Promise<void> {
+    const names = path.split("/").filter((n) => n !== "" && n !== ".");
+    const up = names.indexOf("..");
+    // The last name is looked up in its parent; its own listing is not needed.
+    const onTheWay = names.slice(0, up >= 0 ? up : names.length - 1);
+    const chain = ["/"];
+    for (const name of onTheWay) chain.push(joinGuest(chain[chain.length - 1]!, name));
+    const missing = chain.filter((d) => !this.listings.has(d));
+    if (missing.length < 2) return;
+    const { sections } = await this.run(missing.map((d) => `ls -p ${q(d)}`));
+    const fetched = new Map(missing.map((d, i) => [d, parseListing(sections[i] ?? "")]));
+    for (let i = 0; i < chain.length; i++) {
+      const dir = chain[i]!;
+      if (i > 0) {
+        const above = this.listings.get(chain[i - 1]!);
+        if (above?.find((e) => e.name === onTheWay[i - 1])?.type !== "dir") return;
+      }
+      if (!this.listings.has(dir)) this.listings.set(dir, fetched.get(dir));
+    }
   }
 
   /** The entry `name` in real directory `dir`, or the directory itself for `.`. */

@@ -40,10 +40,14 @@ describe("loop devices", () => {
     const device = await attachLoop(cleanup, ours, 1048576, 4 * 1048576, false);
     // Another opener (as a probing blkid would be) holds the device, so losetup -d only marks it for
     // autoclear. On a newline it lets go and at once attaches another file under the same name, as
-    // another test or build would: one shell, so the gap is far shorter than detachLoop's poll.
+    // another test or build would: one shell, so the gap is far shorter than detachLoop's poll. The
+    // kernel frees the device a moment after the last close (busy until then, longer under load), so
+    // the attach is tried every 10 ms, still well inside detachLoop's 100 ms.
+    const reattach =
+      'for _ in $(seq 500); do losetup "$1" "$2" 2>/dev/null && exit 0; sleep 0.01; done; exit 1';
     const holder = spawn(
       "bash",
-      ["-c", 'exec 3<"$1"; echo held; read -r _; exec 3<&-; losetup "$1" "$2"', "-", device, theirs],
+      ["-c", `exec 3<"$1"; echo held; read -r _; exec 3<&-; ${reattach}`, "-", device, theirs],
       {
         stdio: ["pipe", "pipe", "inherit"],
       },
