@@ -42,7 +42,7 @@ async function grainsOf(vmdk: string): Promise<{ head: Buffer; grains: { lba: nu
   const bytes = await readFile(vmdk);
   const overhead = Number(bytes.readBigUInt64LE(64)) * 512;
   const grains: { lba: number; data: Buffer }[] = [];
-  for (let at = overhead; ; ) {
+  for (let at = overhead; at + 12 <= bytes.length; ) {
     const lba = Number(bytes.readBigUInt64LE(at));
     const size = bytes.readUInt32LE(at + 8);
     if (size === 0) break;
@@ -281,6 +281,25 @@ describe("decodeStreamOptimized", () => {
         });
       });
     }
+
+    it("a damaged grain far into the disk, while other batches are still being inflated: no file left", async () => {
+      const raw = join(dir, "many.raw");
+      const vmdk = join(dir, "many.vmdk");
+      // 200 grains of data: several batches of the worker pool are in flight when grain 150 is met.
+      await rawDisk(raw, 16 * MiB, [[0, 200 * 65_536]]);
+      await streamVmdk(raw, vmdk);
+      const many = await grainsOf(vmdk);
+      many.grains[150] = { lba: many.grains[150]!.lba, data: randomBytes(3000) };
+      const out = join(dir, "many-damaged.raw");
+      await assert.rejects(
+        decodeStreamOptimized(pieces(layOut(many.head, many.grains)), out, options()),
+        (error: unknown) =>
+          error instanceof AgentError &&
+          error.code === "convert_failed" &&
+          error.message.includes(`the grain at byte ${150 * 65_536} does not inflate`),
+      );
+      await assert.rejects(stat(out), { code: "ENOENT" }, "half an image is left behind");
+    });
 
     it("refuses data that expands past the ratio cap (unsafe_archive)", async () => {
       const out = join(dir, "ratio.raw");

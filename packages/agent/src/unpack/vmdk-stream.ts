@@ -1,17 +1,13 @@
 /** @module unpack/vmdk-stream — a streamOptimized VMDK decoded in one forward pass into a sparse raw file. */
-import { type FileHandle, open, rm } from "node:fs/promises";
-import { promisify } from "node:util";
-import { inflate } from "node:zlib";
+import { open, rm } from "node:fs/promises";
 import { abortError, agentErrors } from "../errors.ts";
 import { ByteReader } from "./byte-reader.ts";
 import type { ExpansionLimits } from "./expand.ts";
+import { GrainPool, type WriteObserver } from "./grain-pool.ts";
+
+export type { WriteObserver } from "./grain-pool.ts";
 
 const SECTOR = 512;
-const inflateAsync = promisify(inflate);
-/** Compressed grains in flight at once: enough to keep the thread pool's inflaters busy. */
-const IN_FLIGHT = 4;
-/** Room past a grain in its output slice, so a whole grain ends the stream in one inflate call. */
-const SLICE_SLACK = 1024;
 /** The header area (header, descriptor, qemu's in-place tables) is read whole; more is no stream. */
 const MAX_OVERHEAD_BYTES = 64 << 20;
 const MAX_METADATA_BYTES = 64 << 20;
@@ -99,14 +95,6 @@ export interface DecodeOptions {
   written?: WriteObserver;
 }
 
-/** Follows the output as it is written. */
-export interface WriteObserver {
-  /** Non-zero bytes were written at `[offset, offset + length)`. */
-  dataAt(offset: number, length: number): void;
-  /** Nothing below `offset` will be written any more. */
-  finalBelow(offset: number): void;
-}
-
 export interface DecodeResult {
   capacityBytes: number;
   /** Bytes of non-zero grains written. */
@@ -145,7 +133,8 @@ export async function decodeStreamOptimized(
   const grainCount = Math.ceil(capacityBytes / grainBytes);
   const seen = new Uint8Array(Math.ceil(grainCount / 8));
   const fh = await open(output, "w");
-  const writer = new GrainWriter(fh, grainBytes, capacityBytes, options);
+  // Grains are inflated and written by worker threads, with this descriptor.
+  const writer = new GrainPool(fh.fd, { grainBytes, capacityBytes, options });
   let grains = 0;
   try {
     for (;;) {
@@ -204,7 +193,7 @@ export async function decodeStreamOptimized(
     options.written?.finalBelow(capacityBytes);
     return { capacityBytes, allocated: writer.allocated, grains };
   } catch (error) {
-    await writer.finish().catch(() => {});
+    await writer.close();
     await fh.close();
     // Half an image is no image: nothing is left for a later step to take.
     await rm(output, { force: true });
@@ -226,106 +215,4 @@ function parseStreamHeaderFromReader(head: Buffer): { overheadBytesToRead: numbe
 
 function padding(bytes: number): number {
   return (SECTOR - (bytes % SECTOR)) % SECTOR;
-}
-
-/** Inflates grains on the thread pool (several at once) and writes the non-zero ones where they go. */
-class GrainWriter {
-  readonly #fh: FileHandle;
-  readonly #grainBytes: number;
-  readonly #capacity: number;
-  readonly #options: DecodeOptions;
-  readonly #zero: Buffer;
-  #pending = new Set<Promise<void>>();
-  /** Offsets of the grains in flight. */
-  readonly #inFlight = new Set<number>();
-  /** End of the last grain added; grains in ascending order make everything below a settled one final. */
-  #lastEnd = 0;
-  #ascending = true;
-  #failure: unknown;
-  allocated = 0;
-  #decoded = 0;
-
-  constructor(fh: FileHandle, grainBytes: number, capacity: number, options: DecodeOptions) {
-    this.#fh = fh;
-    this.#grainBytes = grainBytes;
-    this.#capacity = capacity;
-    this.#options = options;
-    this.#zero = Buffer.alloc(grainBytes);
-  }
-
-  async add(offset: number, data: Buffer): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    // Grains out of order (allowed, though qemu and VMware write them in order): nothing is known final.
-    if (offset < this.#lastEnd) this.#ascending = false;
-    this.#lastEnd = Math.min(offset + this.#grainBytes, this.#capacity);
-    this.#inFlight.add(offset);
-    const job = this.#one(offset, data).catch((error) => {
-      this.#failure ??= error;
-    });
-    this.#pending.add(job);
-    void job.finally(() => {
-      this.#pending.delete(job);
-      this.#inFlight.delete(offset);
-      if (this.#ascending && !this.#failure) {
-        this.#options.written?.finalBelow(
-          this.#inFlight.size > 0 ? Math.min(...this.#inFlight) : this.#lastEnd,
-        );
-      }
-    });
-    while (this.#pending.size >= IN_FLIGHT) await Promise.race(this.#pending);
-    if (this.#failure) throw this.#failure;
-  }
-
-  async #one(offset: number, data: Buffer): Promise<void> {
-    const expected = Math.min(this.#grainBytes, this.#capacity - offset);
-    let grain: Buffer;
-    try {
-      // qemu inflates into one grain's buffer: more than a grain is an error, as it is here. One
-      // output slice a little over a grain: the whole grain in one trip to the thread pool (zlib's
-      // default 16 KiB slices cost four more trips and a concat per grain on the main thread).
-      grain = await inflateAsync(data, {
-        maxOutputLength: this.#grainBytes,
-        chunkSize: this.#grainBytes + SLICE_SLACK,
-      });
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ERR_BUFFER_TOO_LARGE") {
-        throw agentErrors.vmdkDamaged(
-          `the grain at byte ${offset} inflates past its ${this.#grainBytes} bytes`,
-        );
-      }
-      throw agentErrors.vmdkDamaged(
-        `the grain at byte ${offset} does not inflate (${(error as Error).message})`,
-      );
-    }
-    if (grain.length < expected) {
-      throw agentErrors.vmdkDamaged(
-        `the grain at byte ${offset} inflates to ${grain.length} bytes, not ${expected}`,
-      );
-    }
-    const body = grain.subarray(0, expected);
-    this.#decoded += expected;
-    if (!body.equals(this.#zero.subarray(0, expected))) {
-      const { limits, inputBytes } = this.#options;
-      this.allocated += expected;
-      if (this.allocated > limits.ratioFloorBytes && this.allocated > inputBytes() * limits.maxRatio) {
-        throw agentErrors.expansionRefused(
-          `The image expands more than ${limits.maxRatio} times its download (${inputBytes()} bytes became over ${this.allocated})`,
-        );
-      }
-      let done = 0;
-      while (done < expected) {
-        const { bytesWritten } = await this.#fh.write(body, done, expected - done, offset + done);
-        done += bytesWritten;
-      }
-      this.#options.written?.dataAt(offset, expected);
-    }
-    this.#options.onProgress?.(this.#decoded, this.#capacity);
-  }
-
-  /** Waits for every grain in flight; throws the first failure. */
-  async finish(): Promise<void> {
-    await Promise.all(this.#pending);
-    if (this.#failure) throw this.#failure;
-  }
 }
