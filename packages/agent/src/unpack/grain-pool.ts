@@ -15,8 +15,8 @@ const BATCH_GRAINS = 32;
 /** Batches sent to one worker and not answered yet. */
 const PER_WORKER = 2;
 /**
- * A worker's own heap stays small (its grains live outside it); a small young generation collects
- * each inflated grain soon, so the agent's resident memory stays under its budget (issue 15: 200 MiB).
+ * A worker needs little heap of its own: its grains live outside it (and are freed by the worker's
+ * own collections, see grain-worker-source.ts), so its heap is capped small.
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 };
 /** Room past a grain in its output slice, so a whole grain ends the stream in one inflate call. */
