@@ -67,23 +67,22 @@ describe("BlockPresender against devcloud", () => {
 
   test("the upload after a pre-send sends only the blocks changed since, and stores the file exactly", async () => {
     const path = await newFile("prepared.raw");
-    const pre = pithos.presender("pre", path);
+    // Room for every block: none is skipped, however slow the sender is on a loaded machine.
+    const pre = pithos.presender("pre", path, { maxWaiting: 8 });
     for (let i = 0; i < 8; i++) {
       await writeBlock(path, i);
       pre.dataAt(i * BS, BS);
       pre.finalBelow((i + 1) * BS);
-      // A writer slower than the sender: none is skipped.
-      await new Promise((r) => setTimeout(r, 30));
     }
     const stats = await pre.finish();
-    assert.equal(stats.blocksSent + stats.blocksSkipped, 8);
-    assert.ok(stats.blocksSent >= 6, `pre-sent ${stats.blocksSent} of 8`);
+    assert.equal(stats.blocksSent, 8);
+    assert.equal(stats.blocksSkipped, 0);
     // "Preparation": block 2 changes, the file is cut inside block 6 (its hash changes too).
     await writeBlock(path, 2, randomBytes(1000));
     await truncate(path, 6 * BS + 12_345);
     const result = await pithos.uploadFile("pre", "prepared.raw", path);
     assert.equal(result.blocksTotal, 7);
-    assert.equal(result.blocksSent, 2 + stats.blocksSkipped, "only the changed (and skipped) blocks");
+    assert.equal(result.blocksSent, 2, "only the changed blocks");
     const res = await pithos.getObject("pre", "prepared.raw");
     const remote = createHash("sha256");
     for await (const chunk of res.body) remote.update(chunk as Buffer);
@@ -103,18 +102,20 @@ describe("BlockPresender against devcloud", () => {
     const pre = pithos.presender("pre", path, { signal: controller.signal });
     // Its container HEAD done, every block POST then hangs in Pithos until the abort.
     await new Promise((r) => setTimeout(r, 300));
-    cloud.injection.set({ "object-store": { latencyMs: 1500 } });
+    cloud.injection.set({ "object-store": { latencyMs: 3000 } });
     pre.dataAt(0, 4 * BS);
     pre.finalBelow(4 * BS);
     await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
     controller.abort(new Error("canceled"));
     const stats = await pre.finish();
-    assert.ok(Date.now() - started < 1000, `finish took ${Date.now() - started} ms`);
+    // Well under the POSTs' 3 s: it did not wait for them (a starved machine may take a second).
+    assert.ok(Date.now() - started < 2000, `finish took ${Date.now() - started} ms`);
     assert.equal(stats.blocksSent, 0);
     pre.dataAt(4 * BS, BS);
     pre.finalBelow(5 * BS);
-    await new Promise((r) => setTimeout(r, 2000));
+    // Past the POSTs' latency: a request that was not really dropped would have been stored by now.
+    await new Promise((r) => setTimeout(r, 3500));
     cloud.injection.set({});
     assert.equal(received() - before, 0, "no block reached Pithos");
   });
