@@ -21,6 +21,11 @@ export const DEFAULT_EXPANSION_LIMITS: ExpansionLimits = {
   ratioFloorBytes: 256 * 2 ** 20,
 };
 
+/** Whether `allocated` output bytes are more than the ratio cap allows for `inputBytes` of input. */
+export function expandsTooMuch(limits: ExpansionLimits, allocated: number, inputBytes: number): boolean {
+  return allocated > limits.ratioFloorBytes && allocated > inputBytes * limits.maxRatio;
+}
+
 /**
  * Writes `source` to `path` sparsely and stops (destroying the source) as soon as a limit is
  * crossed. Resolves with the logical and allocated sizes.
@@ -39,7 +44,7 @@ export async function expandTo(
   const writer = await SparseWriter.create(path);
   const checkRatio = () => {
     const allocated = writer.allocated;
-    if (allocated > limits.ratioFloorBytes && allocated > options.inputBytes * limits.maxRatio) {
+    if (expandsTooMuch(limits, allocated, options.inputBytes)) {
       throw agentErrors.expansionRefused(
         `The archive expands more than ${limits.maxRatio} times its size (${options.inputBytes} bytes became over ${allocated})`,
       );

@@ -2,7 +2,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { agentErrors } from "../errors.ts";
-import type { ExpansionLimits } from "./expand.ts";
+import { type ExpansionLimits, expandsTooMuch } from "./expand.ts";
 import { GRAIN_WORKER_SOURCE } from "./grain-worker-source.ts";
 
 /** Compressed bytes per batch: big enough that a message costs little against its inflating. */
@@ -36,6 +36,7 @@ export interface GrainSink {
   /** Compressed bytes received so far: the expansion ratio is judged against them. */
   inputBytes: () => number;
   onProgress?: (decodedBytes: number, capacityBytes: number) => void;
+  /** Told where data lands and which part of the output is final, as the decode goes (a pre-sender). */
   written?: WriteObserver;
 }
 
@@ -221,9 +222,7 @@ export class GrainPool {
     } catch (error) {
       this.#fail(error);
     }
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    this.#wakeWaiter();
   }
 
   #account(reply: Reply): void {
@@ -235,7 +234,7 @@ export class GrainPool {
       this.#options.written?.dataAt(offset, length);
     }
     const { limits, inputBytes } = this.#options;
-    if (this.allocated > limits.ratioFloorBytes && this.allocated > inputBytes() * limits.maxRatio) {
+    if (expandsTooMuch(limits, this.allocated, inputBytes())) {
       throw agentErrors.expansionRefused(
         `The image expands more than ${limits.maxRatio} times its download (${inputBytes()} bytes became over ${this.allocated})`,
       );
@@ -254,6 +253,10 @@ export class GrainPool {
 
   #fail(error: unknown): void {
     this.#failure ??= error;
+    this.#wakeWaiter();
+  }
+
+  #wakeWaiter(): void {
     const wake = this.#wake;
     this.#wake = undefined;
     wake?.();

@@ -50,7 +50,7 @@ parentPort.on("message", (batch) => {
       sinceCollect = 0;
       collect({ type: "minor" });
     }
-    if (grain.equals(zero) || (expected < grainBytes && grain.subarray(0, expected).equals(zero.subarray(0, expected)))) continue;
+    if (grain.subarray(0, expected).equals(zero.subarray(0, expected))) continue;
     let done = 0;
     while (done < expected) done += writeSync(fd, grain, done, expected - done, offset + done);
     written.push(offset);

@@ -2,8 +2,7 @@
 import { open, rm } from "node:fs/promises";
 import { abortError, agentErrors } from "../errors.ts";
 import { ByteReader } from "./byte-reader.ts";
-import type { ExpansionLimits } from "./expand.ts";
-import { GrainPool, type WriteObserver } from "./grain-pool.ts";
+import { GrainPool, type GrainSink } from "./grain-pool.ts";
 
 export type { WriteObserver } from "./grain-pool.ts";
 
@@ -81,18 +80,12 @@ export function parseStreamHeader(head: Buffer, descriptor: (offset: number, siz
   } satisfies StreamVmdkHeader;
 }
 
-export interface DecodeOptions {
-  limits: ExpansionLimits;
-  /** Compressed bytes received so far: the expansion ratio is judged against them. */
-  inputBytes: () => number;
+export interface DecodeOptions extends GrainSink {
   /** Largest virtual disk taken here; bigger ones are left to qemu-img (and inspect's limit). */
   maxVirtualBytes: number;
   signal?: AbortSignal;
-  onProgress?: (decodedBytes: number, capacityBytes: number) => void;
   /** Called once the header says the disk is one this decoder takes (before any output). */
   onHeader?: (header: StreamVmdkHeader) => void;
-  /** Told where data lands and which part of the output is final, as the decode goes (a pre-sender). */
-  written?: WriteObserver;
 }
 
 export interface DecodeResult {
